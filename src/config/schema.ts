@@ -1,0 +1,138 @@
+import { z } from 'zod'
+
+const port = z.number().int().min(0).max(65535)
+const positiveInt = z.number().int().positive()
+const ms = z.number().int().positive()
+
+/** One token-bucket tier set: a burst (capacity) and sustained rates per second, minute and hour. */
+export const RateTierSchema = z
+  .object({
+    burst: positiveInt.describe('Bucket capacity: requests allowed at once.'),
+    perSecond: z.number().positive().describe('Sustained requests per second (refill of the burst bucket).'),
+    perMinute: positiveInt.optional().describe('At most this many per rolling minute.'),
+    perHour: positiveInt.optional().describe('At most this many per rolling hour.'),
+  })
+  .strict()
+
+export const CostClassSchema = z.enum(['read', 'prompt', 'sign'])
+
+export const ChainSchema = z
+  .object({
+    chainId: positiveInt.describe('EIP-155 chain id.'),
+    name: z.string().min(1).max(100),
+    rpcUrls: z
+      .array(z.url({ protocol: /^(wss?|https?)$/ }))
+      .min(1)
+      .describe('Upstream RPC URLs; ws(s) preferred (subscriptions), http(s) as fallback.'),
+    nativeCurrency: z
+      .object({ name: z.string().min(1), symbol: z.string().min(1).max(12), decimals: z.number().int().min(0).max(36) })
+      .strict()
+      .default({ name: 'Ether', symbol: 'ETH', decimals: 18 }),
+    blockExplorerUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  })
+  .strict()
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    dataDir: z
+      .string()
+      .min(1)
+      .nullable()
+      .describe('State directory (keystore, tokens, sessions, audit log). null: $XDG_DATA_HOME/walletd.'),
+    runtimeDir: z
+      .string()
+      .min(1)
+      .nullable()
+      .describe('Runtime directory (runtime file, lock, admin socket). null: derived from $XDG_RUNTIME_DIR.'),
+    dev: z.boolean().describe('Dev mode: start Anvil from @foundry-rs/anvil and use its test accounts.'),
+    server: z
+      .object({
+        host: z.string().min(1).describe('Bind address. Anything but loopback needs allowRemote.'),
+        allowRemote: z.boolean().describe('Allow binding a non-loopback address (prints a warning).'),
+        port: port.describe('First port to try; 0 picks any free port.'),
+        portRangeEnd: port.describe('Last port tried when the port is taken (bind-and-retry).'),
+        strictPort: z.boolean().describe('Fail instead of moving to the next port.'),
+        maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
+        maxJsonDepth: z.number().int().min(2).max(512),
+        maxBatchSize: z.number().int().min(1).max(10000),
+        maxIdLength: z.number().int().min(8).max(4096),
+        maxHeaderBytes: z.number().int().min(1024).max(65536),
+        maxHeadersCount: z.number().int().min(8).max(2000),
+        headersTimeoutMs: ms,
+        requestTimeoutMs: ms,
+        keepAliveTimeoutMs: ms,
+        authTimeoutMs: ms.describe('An upgraded socket that has not authenticated is closed after this.'),
+        heartbeatMs: ms.describe('Ping interval; a socket that misses a pong is terminated.'),
+        shutdownGraceMs: ms,
+      })
+      .strict(),
+    connections: z
+      .object({
+        maxPerOrigin: positiveInt,
+        maxTotal: positiveInt,
+        maxInFlightPerConnection: positiveInt,
+        maxSubscriptionsPerConnection: positiveInt,
+        maxBufferedBytes: positiveInt.describe('A socket whose unsent data exceeds this is closed (slow reader).'),
+      })
+      .strict(),
+    chains: z.array(ChainSchema).describe('The chain registry.'),
+    defaultChainId: positiveInt.nullable().describe('Chain a new origin starts on. null: the first chain.'),
+    upstream: z
+      .object({
+        requestTimeoutMs: ms,
+        connectTimeoutMs: ms,
+        reconnectInitialMs: ms,
+        reconnectMaxMs: ms,
+        httpConnections: positiveInt,
+      })
+      .strict(),
+    rateLimit: z
+      .object({
+        enabled: z.boolean(),
+        classes: z.object({ read: RateTierSchema, prompt: RateTierSchema, sign: RateTierSchema }).strict(),
+        methods: z.record(z.string(), RateTierSchema).describe('Per-method overrides of the class tiers.'),
+        domainFactor: z
+          .number()
+          .min(1)
+          .describe('A registrable domain (eTLD+1) gets this many times an origin budget, shared by its subdomains.'),
+        connection: RateTierSchema.describe('Every frame of a connection, before parsing.'),
+        global: RateTierSchema.describe('All requests of all origins.'),
+        maxKeys: positiveInt.describe('Buckets kept at most; idle ones are evicted first.'),
+        idleMs: ms.describe('A bucket unused this long is forgotten (it would be full anyway).'),
+      })
+      .strict(),
+    approval: z
+      .object({
+        timeoutMs: ms.describe('An approval not decided in time is rejected (4001, reason timeout).'),
+      })
+      .strict(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+        format: z.enum(['auto', 'json', 'pretty']).describe('auto: pretty on a TTY, JSON otherwise.'),
+      })
+      .strict(),
+    devChain: z
+      .object({
+        anvilPort: port.describe('Port for the dev Anvil; 0 picks a free one.'),
+        blockTimeSeconds: z.number().int().positive().nullable().describe('null: mine on demand.'),
+      })
+      .strict(),
+    provider: z
+      .object({
+        isMetaMask: z.boolean().describe('Set isMetaMask on the injected provider (compatibility).'),
+      })
+      .strict(),
+  })
+  .strict()
+
+export type Config = z.infer<typeof ConfigSchema>
+export type ChainConfig = z.infer<typeof ChainSchema>
+export type RateTier = z.infer<typeof RateTierSchema>
+export type CostClass = z.infer<typeof CostClassSchema>
+
+/** The JSON schema for editors (config/walletd.schema.json is generated from this). */
+export function toConfigJsonSchema(): unknown {
+  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' })
+}

@@ -1,0 +1,65 @@
+import { WalletdError, type WalletdErrorOptions } from './base.js'
+
+/**
+ * Errors of boot, configuration and the CLI. Never sent over RPC. Each has a stable
+ * `WALLETD_ERR_*` code (documented in docs/errors.md, enforced by a test) and a process exit code.
+ */
+export class StartupError extends WalletdError {
+  override name = 'StartupError'
+  readonly code: string
+  readonly exitCode: number
+  constructor(code: string, exitCode: number, shortMessage: string, options?: WalletdErrorOptions) {
+    super(shortMessage, options)
+    this.code = code
+    this.exitCode = exitCode
+  }
+}
+
+/** Exit codes of the `walletd` CLI (documented in the README). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  config: 3,
+  notRunning: 4,
+  alreadyRunning: 5,
+  portUnavailable: 6,
+  upstream: 7,
+  keys: 8,
+} as const
+
+function define(code: string, exitCode: number) {
+  const cls = class extends StartupError {
+    static readonly code = code
+    constructor(shortMessage: string, options?: WalletdErrorOptions) {
+      super(code, exitCode, shortMessage, options)
+    }
+  }
+  Object.defineProperty(cls, 'name', { value: code })
+  return cls
+}
+
+export const ConfigInvalidError = define('WALLETD_ERR_CONFIG_INVALID', ExitCode.config)
+export const ConfigFileError = define('WALLETD_ERR_CONFIG_FILE', ExitCode.config)
+export const AlreadyRunningError = define('WALLETD_ERR_ALREADY_RUNNING', ExitCode.alreadyRunning)
+export const NotRunningError = define('WALLETD_ERR_NOT_RUNNING', ExitCode.notRunning)
+export const PortUnavailableError = define('WALLETD_ERR_PORT_UNAVAILABLE', ExitCode.portUnavailable)
+export const UpstreamUnavailableError = define('WALLETD_ERR_UPSTREAM_UNAVAILABLE', ExitCode.upstream)
+export const AnvilStartError = define('WALLETD_ERR_ANVIL_START', ExitCode.upstream)
+export const InsecurePermissionsError = define('WALLETD_ERR_INSECURE_PERMISSIONS', ExitCode.failure)
+export const TokenError = define('WALLETD_ERR_TOKEN', ExitCode.usage)
+export const UsageError = define('WALLETD_ERR_USAGE', ExitCode.usage)
+
+/** Every startup error class, for docs and tests. */
+export const startupErrorClasses = [
+  ConfigInvalidError,
+  ConfigFileError,
+  AlreadyRunningError,
+  NotRunningError,
+  PortUnavailableError,
+  UpstreamUnavailableError,
+  AnvilStartError,
+  InsecurePermissionsError,
+  TokenError,
+  UsageError,
+] as const

@@ -1,0 +1,15 @@
+import { defineMethod } from '../defineMethod.js'
+import { zNoParams } from '../schemas/primitives.js'
+
+/** The accounts granted to the origin, lowercase (as MetaMask); `[]` before a grant. Never forwarded. */
+export const ethAccounts = defineMethod({
+  method: 'eth_accounts',
+  params: zNoParams,
+  permission: 'none',
+  cost: 'read',
+  approval: 'never',
+  handler: async ({ ctx, services }) => {
+    const session = services.sessions.peek(ctx.conn.origin)
+    return session ? session.accounts.map((a) => a.toLowerCase()) : []
+  },
+})

@@ -1,0 +1,12 @@
+import { defineMethod } from '../defineMethod.js'
+import { zNoParams } from '../schemas/primitives.js'
+
+/** The origin's active chain, answered locally (hex, no leading zeros). */
+export const ethChainId = defineMethod({
+  method: 'eth_chainId',
+  params: zNoParams,
+  permission: 'none',
+  cost: 'read',
+  approval: 'never',
+  handler: async ({ ctx, services }) => `0x${services.sessions.get(ctx.conn.origin).chainId.toString(16)}`,
+})

@@ -1,0 +1,34 @@
+import type { MethodDefinition } from '../types.js'
+import { ethAccounts } from './eth_accounts.js'
+import { ethChainId } from './eth_chainId.js'
+import { ethCoinbase } from './eth_coinbase.js'
+import { ethRequestAccounts } from './eth_requestAccounts.js'
+import { netVersion } from './net_version.js'
+import { forwardedMethods } from './passthrough.js'
+import { walletGetPermissions } from './wallet_getPermissions.js'
+import { walletRequestPermissions } from './wallet_requestPermissions.js'
+import { walletRevokePermissions } from './wallet_revokePermissions.js'
+import { walletSwitchEthereumChain } from './wallet_switchEthereumChain.js'
+
+/** Wallet-side methods, one module each. */
+const walletMethods: readonly MethodDefinition[] = [
+  ethChainId,
+  netVersion,
+  ethAccounts,
+  ethCoinbase,
+  ethRequestAccounts,
+  walletGetPermissions,
+  walletRequestPermissions,
+  walletRevokePermissions,
+  walletSwitchEthereumChain,
+]
+
+/** The method table: a Map keyed by wire name. Anything not in it is refused. */
+export function createMethodTable(extra: readonly MethodDefinition[] = []): ReadonlyMap<string, MethodDefinition> {
+  const table = new Map<string, MethodDefinition>()
+  for (const m of [...forwardedMethods, ...walletMethods, ...extra]) {
+    if (table.has(m.method)) throw new Error(`method ${m.method} is defined twice`)
+    table.set(m.method, m)
+  }
+  return table
+}

@@ -1,0 +1,12 @@
+import { defineMethod } from '../defineMethod.js'
+import { zNoParams } from '../schemas/primitives.js'
+
+/** The origin's active chain id in decimal, answered locally. */
+export const netVersion = defineMethod({
+  method: 'net_version',
+  params: zNoParams,
+  permission: 'none',
+  cost: 'read',
+  approval: 'never',
+  handler: async ({ ctx, services }) => String(services.sessions.get(ctx.conn.origin).chainId),
+})

@@ -1,0 +1,37 @@
+import { z } from 'zod'
+import { UnrecognizedChainError } from '../../errors/rpc.js'
+import { defineMethod } from '../defineMethod.js'
+import { zChainIdHex } from '../schemas/primitives.js'
+
+/**
+ * Switches the origin's active chain after approval (no prompt when it is already active).
+ * 4902 for a chain walletd does not know. `chainChanged` goes to every connection of the origin.
+ */
+export const walletSwitchEthereumChain = defineMethod({
+  method: 'wallet_switchEthereumChain',
+  params: z.tuple([z.object({ chainId: zChainIdHex }).strict()]),
+  permission: 'none',
+  cost: 'prompt',
+  approval: ({ params: [{ chainId }], ctx, services }) => services.sessions.get(ctx.conn.origin).chainId !== chainId,
+  prepare: async ({ params: [{ chainId }], ctx, services }) => {
+    const chain = services.chains.get(chainId)
+    if (!chain) throw unknownChain(chainId)
+    return {
+      summary: `Switch ${ctx.conn.origin} to ${chain.name} (chain ${chainId})`,
+      details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls },
+      warnings: [],
+    }
+  },
+  handler: async ({ params: [{ chainId }], ctx, services }) => {
+    if (!services.chains.has(chainId)) throw unknownChain(chainId)
+    services.sessions.setChain(ctx.conn.origin, chainId)
+    return null
+  },
+})
+
+function unknownChain(chainId: number) {
+  return new UnrecognizedChainError({
+    message: `Unrecognized chain ID "0x${chainId.toString(16)}". Try adding the chain using wallet_addEthereumChain first.`,
+    data: { chainId: `0x${chainId.toString(16)}` },
+  })
+}

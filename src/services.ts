@@ -1,0 +1,24 @@
+import type { Logger } from 'pino'
+import type { ApprovalService } from './approval/createApprovalService.js'
+import type { Config } from './config/schema.js'
+import type { Metrics } from './metrics.js'
+import type { RequestLimiter } from './ratelimit/types.js'
+import type { SessionStore } from './session/createSessionStore.js'
+import type { Signer } from './signer/types.js'
+import type { ChainRegistry } from './upstream/createChainRegistry.js'
+import type { UpstreamPool } from './upstream/types.js'
+
+/** Everything a pipeline step or method handler may use, passed in (no module state). */
+export interface Services {
+  readonly config: Config
+  readonly log: Logger
+  readonly metrics: Metrics
+  readonly chains: ChainRegistry
+  readonly upstreams: UpstreamPool
+  readonly sessions: SessionStore
+  readonly approvals: ApprovalService
+  readonly limiter: RequestLimiter
+  /** null when no account is unlocked: signing methods answer 4100. */
+  readonly signer: Signer | null
+  readonly now: () => number
+}

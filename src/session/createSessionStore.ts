@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs'
+import type { Address } from 'viem'
+import { writeFileAtomic } from '../util/writeFileAtomic.js'
+import type { Session, SessionChange } from './types.js'
+
+export type SessionStoreOptions = {
+  /** Where grants persist (atomic writes); undefined keeps them in memory. */
+  file?: string | undefined
+  defaultChainId: () => number
+  now?: () => number
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>
+
+/**
+ * Per-origin sessions: granted accounts and active chain. Grants persist across restarts; a
+ * decline is not stored. Changes are announced to listeners (the server pushes them as
+ * `accountsChanged` / `chainChanged` to every connection of the origin).
+ */
+export function createSessionStore({ file, defaultChainId, now = Date.now }: SessionStoreOptions) {
+  const sessions = new Map<string, Session>()
+  const listeners = new Set<(change: SessionChange) => void>()
+
+  if (file) {
+    let raw: string | undefined
+    try {
+      raw = readFileSync(file, 'utf8')
+    } catch {}
+    if (raw) {
+      const parsed = JSON.parse(raw) as { sessions?: Session[] }
+      for (const s of parsed.sessions ?? []) sessions.set(s.origin, { ...s })
+    }
+  }
+
+  function persist() {
+    if (!file) return
+    const list = [...sessions.values()].filter((s) => s.grantedAt !== null || s.chainId !== defaultChainId())
+    writeFileAtomic(file, `${JSON.stringify({ version: 1, sessions: list }, null, 2)}\n`)
+  }
+
+  function emit(change: SessionChange) {
+    for (const fn of listeners) fn(change)
+  }
+
+  function get(origin: string): Session {
+    let s = sessions.get(origin)
+    const t = now()
+    if (!s) {
+      s = { origin, accounts: [], chainId: defaultChainId(), createdAt: t, lastUsedAt: t, grantedAt: null }
+      sessions.set(origin, s)
+    } else s.lastUsedAt = t
+    return s
+  }
+
+  return {
+    get,
+    /** Without creating one. */
+    peek(origin: string): Session | undefined {
+      return sessions.get(origin)
+    },
+    list(): Session[] {
+      return [...sessions.values()].filter((s) => s.grantedAt !== null)
+    },
+    isPermitted(origin: string, address: Address): boolean {
+      const s = sessions.get(origin)
+      if (!s) return false
+      const a = address.toLowerCase()
+      return s.accounts.some((x) => x.toLowerCase() === a)
+    },
+    grantAccounts(origin: string, accounts: Address[]) {
+      const s = get(origin)
+      s.accounts = [...accounts]
+      s.grantedAt = now()
+      persist()
+      emit({ kind: 'accountsChanged', origin, accounts: s.accounts })
+    },
+    revoke(origin: string): boolean {
+      const s = sessions.get(origin)
+      if (!s || s.grantedAt === null) return false
+      s.accounts = []
+      s.grantedAt = null
+      persist()
+      emit({ kind: 'accountsChanged', origin, accounts: [] })
+      return true
+    },
+    setChain(origin: string, chainId: number) {
+      const s = get(origin)
+      if (s.chainId === chainId) return
+      s.chainId = chainId
+      persist()
+      emit({ kind: 'chainChanged', origin, chainId })
+    },
+    onChange(fn: (change: SessionChange) => void): () => void {
+      listeners.add(fn)
+      return () => listeners.delete(fn)
+    },
+  }
+}

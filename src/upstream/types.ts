@@ -1,0 +1,37 @@
+export type UpstreamStatus = {
+  chainId: number
+  url: string
+  transport: 'ws' | 'http'
+  connected: boolean
+  lastError: string | null
+}
+
+export interface UpstreamSubscription {
+  /** The client-facing id stays stable across upstream reconnects. */
+  unsubscribe(): Promise<void>
+}
+
+/**
+ * One chain's upstream node. `request` resolves with the node's result or rejects with an
+ * `UpstreamRpcError` (the node's own error, relayed) or a `ChainDisconnectedError` (4901:
+ * unreachable or timed out). It never hangs past its timeout.
+ */
+export interface Upstream {
+  readonly chainId: number
+  readonly url: string
+  readonly supportsSubscriptions: boolean
+  request(method: string, params: unknown, options?: { signal?: AbortSignal }): Promise<unknown>
+  /**
+   * `eth_subscribe` with `params`; `onResult` gets each notification's `result`. Re-established
+   * after a reconnect.
+   */
+  subscribe(params: readonly unknown[], onResult: (result: unknown) => void): Promise<UpstreamSubscription>
+  status(): UpstreamStatus
+  close(): Promise<void>
+}
+
+export interface UpstreamPool {
+  get(chainId: number): Upstream | undefined
+  all(): readonly Upstream[]
+  close(): Promise<void>
+}
