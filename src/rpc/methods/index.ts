@@ -5,6 +5,8 @@ import { ethCoinbase } from './eth_coinbase.js'
 import { ethRequestAccounts } from './eth_requestAccounts.js'
 import { netVersion } from './net_version.js'
 import { forwardedMethods } from './passthrough.js'
+import { signingMethods } from './signing.js'
+import { subscriptionMethods } from './subscriptions.js'
 import { walletGetPermissions } from './wallet_getPermissions.js'
 import { walletRequestPermissions } from './wallet_requestPermissions.js'
 import { walletRevokePermissions } from './wallet_revokePermissions.js'
@@ -26,7 +28,7 @@ const walletMethods: readonly MethodDefinition[] = [
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */
 export function createMethodTable(extra: readonly MethodDefinition[] = []): ReadonlyMap<string, MethodDefinition> {
   const table = new Map<string, MethodDefinition>()
-  for (const m of [...forwardedMethods, ...walletMethods, ...extra]) {
+  for (const m of [...forwardedMethods, ...walletMethods, ...signingMethods, ...subscriptionMethods, ...extra]) {
     if (table.has(m.method)) throw new Error(`method ${m.method} is defined twice`)
     table.set(m.method, m)
   }
