@@ -49,6 +49,10 @@ export const AnvilStartError = define('WALLETD_ERR_ANVIL_START', ExitCode.upstre
 export const InsecurePermissionsError = define('WALLETD_ERR_INSECURE_PERMISSIONS', ExitCode.failure)
 export const TokenError = define('WALLETD_ERR_TOKEN', ExitCode.usage)
 export const UsageError = define('WALLETD_ERR_USAGE', ExitCode.usage)
+/** A keystore file or directory walletd refuses (bad JSON, KDF params out of bounds, address mismatch). */
+export const KeystoreError = define('WALLETD_ERR_KEYSTORE', ExitCode.keys)
+/** A keystore did not decrypt: wrong passphrase or corrupted file (the MAC did not match). */
+export const WrongPassphraseError = define('WALLETD_ERR_WRONG_PASSPHRASE', ExitCode.keys)
 
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
@@ -62,4 +66,6 @@ export const startupErrorClasses = [
   InsecurePermissionsError,
   TokenError,
   UsageError,
+  KeystoreError,
+  WrongPassphraseError,
 ] as const
