@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander'
+import { ExitCode } from '../errors/startup.js'
+import { VERSION } from '../version.js'
+import { createConfigCommand } from './configCommand.js'
+import { reportError } from './output.js'
+import { createStartCommand } from './startCommand.js'
+import { createStatusCommand } from './statusCommand.js'
+import { createStopCommand } from './stopCommand.js'
+import { createTokenCommand } from './tokenCommand.js'
+
+export function createProgram(): Command {
+  const program = new Command('walletd')
+    .description('Headless local signer daemon for Ethereum (EIP-1193 over loopback WebSocket/HTTP).')
+    .version(VERSION)
+    .showHelpAfterError()
+  program.addCommand(createStartCommand())
+  program.addCommand(createStatusCommand())
+  program.addCommand(createStopCommand())
+  program.addCommand(createConfigCommand())
+  program.addCommand(createTokenCommand())
+  return program
+}
+
+/** Entry point of bin/walletd.js. Exit codes are documented in the README. */
+export async function main(argv: string[]): Promise<void> {
+  const program = createProgram()
+  const override = (c: Command) => {
+    c.exitOverride()
+    for (const sub of c.commands) override(sub)
+  }
+  override(program)
+  try {
+    await program.parseAsync(argv)
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? ExitCode.ok : ExitCode.usage
+      return
+    }
+    process.exitCode = reportError(e)
+  }
+}

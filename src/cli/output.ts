@@ -1,0 +1,30 @@
+import { WalletdError } from '../errors/base.js'
+import { ExitCode, StartupError } from '../errors/startup.js'
+
+/** CLI output goes through these (src bans console.*): stdout for results, stderr for errors. */
+export function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+}
+
+export function err(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
+}
+
+export function printJson(value: unknown): void {
+  out(JSON.stringify(value, null, 2))
+}
+
+/** Prints an error in plain words (with its WALLETD_ERR_* code) and returns the exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof StartupError) {
+    err(`walletd: ${e.shortMessage} [${e.code}]`)
+    for (const line of e.metaMessages ?? []) err(`  ${line}`)
+    return e.exitCode
+  }
+  if (e instanceof WalletdError) {
+    err(`walletd: ${e.shortMessage}`)
+    return ExitCode.failure
+  }
+  err(`walletd: unexpected error: ${(e as Error)?.message ?? String(e)}`)
+  return ExitCode.failure
+}

@@ -1,0 +1,103 @@
+import { Command, Option } from 'commander'
+import { type DeepPartial, loadConfig } from '../config/loadConfig.js'
+import type { Config } from '../config/schema.js'
+import { createWalletd } from '../createWalletd.js'
+import { ExitCode } from '../errors/startup.js'
+import { err, out, reportError } from './output.js'
+
+type StartFlags = {
+  dev?: boolean
+  port?: string
+  strictPort?: boolean
+  config?: string
+  logLevel?: string
+  upstream?: string[]
+  dataDir?: string
+  host?: string
+  allowRemote?: boolean
+}
+
+export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
+  const o: DeepPartial<Config> = {}
+  if (flags.dev) o.dev = true
+  if (flags.dataDir) o.dataDir = flags.dataDir
+  const server: DeepPartial<Config['server']> = {}
+  if (flags.port !== undefined) server.port = Number(flags.port)
+  if (flags.strictPort) server.strictPort = true
+  if (flags.host) server.host = flags.host
+  if (flags.allowRemote) server.allowRemote = true
+  if (Object.keys(server).length) o.server = server
+  if (flags.logLevel) o.log = { level: flags.logLevel as Config['log']['level'] }
+  return o
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+export function createStartCommand(): Command {
+  return new Command('start')
+    .description('Start the daemon in the foreground (SIGINT/SIGTERM stop it gracefully).')
+    .option('--dev', 'dev mode: start Anvil (chain 31337) with its test accounts and print a dev token')
+    .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)')
+    .option('--strict-port', 'fail instead of moving to the next port')
+    .option('--config <file>', 'config file (default $XDG_CONFIG_HOME/walletd/config.json)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--upstream <url>', 'upstream node URL (ws:// or http://), repeatable; its chain id is asked for', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--data-dir <dir>', 'state directory (default $XDG_DATA_HOME/walletd)')
+    .option('--host <addr>', 'bind address (default 127.0.0.1)')
+    .option('--allow-remote', 'allow a non-loopback --host (dangerous: prints a warning)')
+    .action(async (flags: StartFlags) => {
+      let config: Config
+      try {
+        config = loadConfig({ file: flags.config, overrides: flagsToOverrides(flags) })
+        if (!LOOPBACK.has(config.server.host) && !config.server.allowRemote) {
+          err(`walletd: refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote. [WALLETD_ERR_USAGE]`)
+          process.exitCode = ExitCode.usage
+          return
+        }
+        if (!LOOPBACK.has(config.server.host)) err(`walletd: WARNING: binding ${config.server.host}: other machines can reach this daemon.`)
+      } catch (e) {
+        process.exitCode = reportError(e)
+        return
+      }
+      let daemon: Awaited<ReturnType<typeof createWalletd>>
+      try {
+        daemon = await createWalletd({ config, upstreamUrls: flags.upstream ?? [] })
+      } catch (e) {
+        process.exitCode = reportError(e)
+        return
+      }
+      const { info } = daemon
+      const lines = [
+        `walletd ${info.version} listening (pid ${info.pid})`,
+        `  WebSocket  ${info.urls.ws}`,
+        `  HTTP       ${info.urls.http}`,
+        `  health     ${info.urls.health}`,
+        `  metrics    ${info.urls.metrics}`,
+        `  chains     ${info.chains.map((c) => `${c.name} (${c.chainId})`).join(', ')}`,
+      ]
+      if (daemon.devToken) {
+        lines.push(`  dev token  ${daemon.devToken}`)
+        lines.push(`  try:       curl -s -H 'Authorization: Bearer ${daemon.devToken}' -H 'content-type: application/json' \\`)
+        lines.push(`               -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}' ${info.urls.http}`)
+      }
+      out(lines.join('\n'))
+      let stopping = false
+      const stop = (signal: string) => {
+        if (stopping) return
+        stopping = true
+        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
+        force.unref()
+        daemon
+          .close()
+          .then(() => {
+            out(`walletd stopped (${signal})`)
+            process.exitCode = ExitCode.ok
+          })
+          .catch((e) => {
+            process.exitCode = reportError(e)
+          })
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
+    })
+}

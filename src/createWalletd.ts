@@ -1,0 +1,252 @@
+import type { Logger } from 'pino'
+import { mnemonicToAccount } from 'viem/accounts'
+import { createApprovalService } from './approval/createApprovalService.js'
+import type { Approver } from './approval/types.js'
+import { resolvePaths, type WalletdPaths } from './config/paths.js'
+import type { ChainConfig, Config } from './config/schema.js'
+import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
+import { UpstreamUnavailableError } from './errors/startup.js'
+import { createLogger } from './logger.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
+import { createMessageHandler } from './rpc/createMessageHandler.js'
+import { createRpcPipeline } from './rpc/createRpcPipeline.js'
+import { createMethodTable } from './rpc/methods/index.js'
+import { createConnectionRegistry } from './server/createConnectionRegistry.js'
+import { createServer } from './server/createServer.js'
+import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
+import { listenWithRetry } from './server/listen.js'
+import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
+import type { Services } from './services.js'
+import { createSessionStore } from './session/createSessionStore.js'
+import { createSigner } from './signer/createSigner.js'
+import type { Signer } from './signer/types.js'
+import { createChainRegistry } from './upstream/createChainRegistry.js'
+import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
+import { createUpstreamPool } from './upstream/createUpstreamPool.js'
+import { probeChainId, redactUrl } from './upstream/probeChainId.js'
+import { ensurePrivateDir } from './util/writeFileAtomic.js'
+import { VERSION } from './version.js'
+
+export type WalletdOptions = {
+  config: Config
+  env?: NodeJS.ProcessEnv
+  /** Extra upstream URLs (`--upstream`); each one's chain id is asked for at start. */
+  upstreamUrls?: readonly string[]
+  logger?: Logger
+  /** Who decides approvals. null/undefined: nobody — every approval is refused (fail closed). */
+  approver?: Approver | null
+  /** The signer; in dev mode Anvil's test accounts when not given. */
+  signer?: Signer | null
+  metrics?: Metrics
+  now?: () => number
+}
+
+export type Walletd = {
+  readonly port: number
+  readonly info: RuntimeInfo
+  readonly paths: WalletdPaths
+  readonly services: Services
+  readonly tokens: TokenStore
+  /** The dev token (dev mode only), shown once. */
+  readonly devToken: string | null
+  readonly anvil: AnvilInstance | null
+  close(): Promise<void>
+}
+
+/**
+ * The composition root: config → logger → chains/upstreams → sessions, tokens, limiter,
+ * approvals, signer → pipeline → server, then the runtime file. Everything is passed in; nothing
+ * lives in module state. Resolves once listening.
+ */
+export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
+  const { config } = options
+  const env = options.env ?? process.env
+  const now = options.now ?? Date.now
+  const log = options.logger ?? createLogger({ level: config.log.level, format: config.log.format })
+  const paths = resolvePaths(config, env)
+  const cleanups: Array<() => Promise<void> | void> = []
+  const runCleanups = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn()
+      } catch (err) {
+        log.error({ err }, 'shutdown step failed')
+      }
+    }
+  }
+
+  try {
+    ensurePrivateDir(paths.dataDir)
+    cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
+
+    // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
+    const chains: ChainConfig[] = [...config.chains]
+    let anvil: AnvilInstance | null = null
+    if (config.dev) {
+      anvil = await startAnvil({ port: config.devChain.anvilPort, blockTimeSeconds: config.devChain.blockTimeSeconds })
+      const started = anvil
+      cleanups.push(() => started.stop())
+      upsertChain(chains, {
+        chainId: ANVIL_CHAIN_ID,
+        name: 'Anvil (dev)',
+        rpcUrls: [anvil.wsUrl, anvil.httpUrl],
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        blockExplorerUrls: [],
+      })
+      log.info({ port: anvil.port }, 'dev Anvil started')
+    }
+    for (const url of options.upstreamUrls ?? []) {
+      const chainId = await probeChainId(url, config.upstream.connectTimeoutMs)
+      const known = chains.find((c) => c.chainId === chainId)
+      upsertChain(chains, {
+        chainId,
+        name: known?.name ?? `Chain ${chainId}`,
+        rpcUrls: [url, ...(known?.rpcUrls ?? []).filter((u) => u !== url)],
+        nativeCurrency: known?.nativeCurrency ?? { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        blockExplorerUrls: known?.blockExplorerUrls ?? [],
+      })
+      log.info({ chainId, url: redactUrl(url) }, 'upstream added')
+    }
+    if (chains.length === 0) {
+      throw new UpstreamUnavailableError('No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.')
+    }
+    const defaultChainId = config.defaultChainId ?? (config.dev ? ANVIL_CHAIN_ID : chains[0]!.chainId)
+    if (!chains.some((c) => c.chainId === defaultChainId)) {
+      throw new UpstreamUnavailableError(`defaultChainId ${defaultChainId} is not among the configured chains.`)
+    }
+
+    const metrics = options.metrics ?? createMetrics()
+    const chainRegistry = createChainRegistry(chains, defaultChainId)
+    const upstreams = createUpstreamPool({ chains, log, metrics, options: config.upstream })
+    cleanups.push(() => upstreams.close())
+    await Promise.all(
+      upstreams.all().map(async (u) => {
+        try {
+          await u.ready()
+          const answered = Number.parseInt(String(await u.request('eth_chainId', [])), 16)
+          if (answered !== u.chainId) {
+            throw new UpstreamUnavailableError(`The upstream ${redactUrl(u.url)} is chain ${answered}, but it is configured as chain ${u.chainId}.`)
+          }
+        } catch (err) {
+          if (err instanceof UpstreamUnavailableError) throw err
+          log.warn({ chainId: u.chainId, url: redactUrl(u.url), err: { message: (err as Error).message } }, 'upstream not reachable yet; it will be retried')
+        }
+      }),
+    )
+
+    let signer = options.signer ?? null
+    if (!signer && config.dev) {
+      signer = createSigner({
+        accounts: Array.from({ length: 10 }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i })),
+      })
+    }
+
+    const sessions = createSessionStore({ file: paths.sessionsFile, defaultChainId: () => chainRegistry.defaultChainId(), now })
+    const tokens = createTokenStore({ file: paths.tokensFile, now })
+    const limiter = createRequestLimiter({ config: config.rateLimit, now })
+    const approvals = createApprovalService({ approver: options.approver ?? null, timeoutMs: config.approval.timeoutMs, now })
+    const subscriptions = createSubscriptionRegistry({ metrics, maxPerConnection: config.connections.maxSubscriptionsPerConnection })
+    const services: Services = {
+      config,
+      log,
+      metrics,
+      chains: chainRegistry,
+      upstreams,
+      sessions,
+      approvals,
+      limiter,
+      signer,
+      subscriptions,
+      now,
+    }
+    const handler = createMessageHandler(services, createRpcPipeline(services, createMethodTable()))
+    const connections = createConnectionRegistry()
+    let boundPort = 0
+    const startedAt = now()
+    const app = await createServer({ services, handler, tokens, connections, version: VERSION, startedAt, port: () => boundPort })
+    cleanups.push(() => app.close())
+
+    // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
+    const offSessions = sessions.onChange((change) => {
+      if (change.kind === 'chainChanged' || (change.kind === 'accountsChanged' && change.accounts.length === 0)) {
+        subscriptions.dropOrigin(change.origin)
+      }
+      const message =
+        change.kind === 'accountsChanged'
+          ? { jsonrpc: '2.0', method: 'walletd_accountsChanged', params: [change.accounts.map((a) => a.toLowerCase())] }
+          : { jsonrpc: '2.0', method: 'walletd_chainChanged', params: [{ chainId: `0x${change.chainId.toString(16)}`, networkVersion: String(change.chainId) }] }
+      for (const conn of connections.forOrigin(change.origin)) conn.notify?.(message)
+    })
+    cleanups.push(offSessions)
+
+    // A revoked token closes the connections it opened, at once.
+    const tokenWatch = setInterval(() => {
+      for (const conn of connections.all()) {
+        if (conn.tokenName && !tokens.has(conn.tokenName)) conn.close(1008, 'token revoked')
+      }
+    }, 500)
+    tokenWatch.unref()
+    cleanups.push(() => clearInterval(tokenWatch))
+
+    let devToken: string | null = null
+    if (config.dev) devToken = tokens.create('dev', { replace: true }).token
+
+    await app.ready()
+    const host = config.server.host
+    boundPort = await listenWithRetry(app.server, {
+      host,
+      port: config.server.port,
+      lastPort: config.server.portRangeEnd,
+      strict: config.server.strictPort,
+    })
+    const base = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+    const info: RuntimeInfo = {
+      pid: process.pid,
+      host,
+      port: boundPort,
+      version: VERSION,
+      startedAt: new Date(startedAt).toISOString(),
+      dataDir: paths.dataDir,
+      dev: config.dev,
+      urls: {
+        ws: `ws://${base}/rpc`,
+        http: `http://${base}/rpc`,
+        health: `http://${base}/health`,
+        metrics: `http://${base}/metrics`,
+        provider: `http://${base}/provider.js`,
+      },
+      chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
+    }
+    writeRuntimeFile(paths.runtimeFile, info)
+    cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
+    log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
+
+    let closing: Promise<void> | undefined
+    return {
+      port: boundPort,
+      info,
+      paths,
+      services,
+      tokens,
+      devToken,
+      anvil,
+      close() {
+        closing ??= (async () => {
+          log.info('shutting down')
+          await runCleanups()
+        })()
+        return closing
+      },
+    }
+  } catch (err) {
+    await runCleanups()
+    throw err
+  }
+}
+
+function upsertChain(chains: ChainConfig[], chain: ChainConfig) {
+  const i = chains.findIndex((c) => c.chainId === chain.chainId)
+  if (i === -1) chains.push(chain)
+  else chains[i] = chain
+}

@@ -1,0 +1,115 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { TokenError } from '../errors/startup.js'
+import { writeFileAtomic } from '../util/writeFileAtomic.js'
+
+export type TokenRecord = {
+  name: string
+  /** sha256 of the token, hex. The token itself is never stored. */
+  hash: string
+  createdAt: number
+  /** When set, the token only speaks for these (normalised) origins. */
+  origins: string[] | null
+}
+
+export type TokenInfo = Omit<TokenRecord, 'hash'>
+
+export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+/** base64url, so a token fits a Sec-WebSocket-Protocol entry. */
+const TOKEN_FORMAT = /^wdt_[A-Za-z0-9_-]{43}$/
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
+
+export type TokenStore = ReturnType<typeof createTokenStore>
+
+/**
+ * Named host tokens, stored hashed in `tokens.json` (0600, atomic writes). Verification hashes the
+ * presented token and compares it with every record in constant time. The file is re-read when it
+ * changes, so `walletd token create|revoke` takes effect at once in a running daemon.
+ */
+export function createTokenStore({ file, now = Date.now }: { file: string; now?: () => number }) {
+  let records: TokenRecord[] = []
+  let stamp = ''
+
+  function reload(): void {
+    let st: ReturnType<typeof statSync> | undefined
+    try {
+      st = statSync(file)
+    } catch {
+      records = []
+      stamp = 'missing'
+      return
+    }
+    const next = `${st.mtimeMs}:${st.size}:${st.ino}`
+    if (next === stamp) return
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { tokens?: TokenRecord[] }
+      records = Array.isArray(parsed.tokens) ? parsed.tokens.filter((r) => typeof r.hash === 'string' && r.hash.length === 64) : []
+    } catch {
+      // A corrupt file authorises nobody (fail closed).
+      records = []
+    }
+    stamp = next
+  }
+
+  function save(): void {
+    writeFileAtomic(file, `${JSON.stringify({ version: 1, tokens: records }, null, 2)}\n`)
+    stamp = ''
+    reload()
+  }
+
+  return {
+    /** Creates (or replaces) a named token; the plain token is returned once and never stored. */
+    create(name: string, options: { origins?: string[] | null; replace?: boolean } = {}): { token: string; info: TokenInfo } {
+      if (!TOKEN_NAME.test(name)) throw new TokenError(`Invalid token name "${name}": use 1–64 letters, digits, "_", "." or "-".`)
+      reload()
+      if (records.some((r) => r.name === name) && !options.replace) {
+        throw new TokenError(`A token named "${name}" already exists; revoke it first or pick another name.`)
+      }
+      const token = `wdt_${randomBytes(32).toString('base64url')}`
+      const record: TokenRecord = {
+        name,
+        hash: sha256(token).toString('hex'),
+        createdAt: now(),
+        origins: options.origins && options.origins.length > 0 ? [...options.origins] : null,
+      }
+      records = [...records.filter((r) => r.name !== name), record]
+      save()
+      const { hash: _hash, ...info } = record
+      return { token, info }
+    },
+    list(): TokenInfo[] {
+      reload()
+      return records.map(({ hash: _hash, ...info }) => info)
+    },
+    revoke(name: string): boolean {
+      reload()
+      const before = records.length
+      records = records.filter((r) => r.name !== name)
+      if (records.length === before) return false
+      save()
+      return true
+    },
+    has(name: string): boolean {
+      reload()
+      return records.some((r) => r.name === name)
+    },
+    /**
+     * The token's name when it is valid (and allowed for `origin`, if the token is bound to
+     * origins), else null. Constant-time over all records.
+     */
+    verify(token: string | undefined, origin: string | null): string | null {
+      if (!token || !TOKEN_FORMAT.test(token)) return null
+      reload()
+      const presented = sha256(token)
+      let match: TokenRecord | null = null
+      for (const r of records) {
+        const stored = Buffer.from(r.hash, 'hex')
+        if (stored.length === presented.length && timingSafeEqual(stored, presented)) match = r
+      }
+      if (!match) return null
+      if (match.origins && (origin === null || !match.origins.includes(origin))) return null
+      return match.name
+    },
+  }
+}

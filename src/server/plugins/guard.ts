@@ -1,0 +1,99 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Metrics } from '../../metrics.js'
+import { normalizeOrigin } from '../../session/normalizeOrigin.js'
+import type { ConnectionRegistry } from '../createConnectionRegistry.js'
+import type { TokenStore } from '../createTokenStore.js'
+import { isLoopbackHost } from '../isLoopbackHost.js'
+
+export type GuardOptions = {
+  /** The port walletd really bound (read at request time). */
+  port: () => number
+  tokens: TokenStore
+  connections: ConnectionRegistry
+  metrics: Metrics
+  limits: { maxPerOrigin: number; maxTotal: number }
+}
+
+/** Who is calling, as established by the guard before any body or frame is read. */
+export type Caller = { origin: string; tokenName: string }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null
+  }
+}
+
+const RPC_ROUTES = new Set(['/rpc', '/events'])
+const PROTOCOL = 'walletd.v1'
+const TOKEN_PROTOCOL_PREFIX = 'walletd.token.'
+
+/** The bearer token from `Authorization: Bearer …` or a `walletd.token.…` Sec-WebSocket-Protocol entry. */
+export function presentedToken(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim()
+  const proto = req.headers['sec-websocket-protocol']
+  if (typeof proto === 'string' && proto.length <= 512) {
+    const list = proto.split(',').map((p) => p.trim())
+    if (!list.includes(PROTOCOL)) return undefined
+    return list.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length)
+  }
+  return undefined
+}
+
+/** ws `handleProtocols`: echo only `walletd.v1`, never the token entry. */
+export function selectProtocol(protocols: Set<string>): string | false {
+  return protocols.has(PROTOCOL) ? PROTOCOL : false
+}
+
+function refuse(reply: FastifyReply, status: number, error: string) {
+  return reply.code(status).header('cache-control', 'no-store').send({ error })
+}
+
+/**
+ * Runs in `onRequest`, before any body is read and before a WebSocket upgrade:
+ * Host must be the loopback host and port (DNS rebinding, every route); health and metrics refuse
+ * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
+ * normalised Origin (or none: then the session is `token:<name>`); per-origin and global
+ * connection caps apply to upgrades. Cookies and query-string tokens are ignored.
+ */
+export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
+  app.decorateRequest('caller', null)
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isLoopbackHost(req.headers.host, opts.port())) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'bad_host' })
+      return refuse(reply, 403, 'forbidden host')
+    }
+    const path = req.url.split('?', 1)[0]!
+    if (!RPC_ROUTES.has(path)) {
+      // Health, metrics and the provider bundle are for local tools, not for web pages.
+      if (req.headers.origin !== undefined && path !== '/provider.js') return refuse(reply, 403, 'cross-origin requests are not allowed')
+      return
+    }
+    let origin: string | null = null
+    if (req.headers.origin !== undefined) {
+      const normalized = normalizeOrigin(req.headers.origin)
+      if (!normalized.ok) {
+        opts.metrics.connectionsTotal.inc({ outcome: 'bad_origin' })
+        return refuse(reply, 403, 'forbidden origin')
+      }
+      origin = normalized.origin
+    }
+    const tokenName = opts.tokens.verify(presentedToken(req), origin)
+    if (tokenName === null) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
+      return refuse(reply, 401, 'a valid host token is required')
+    }
+    const caller: Caller = { origin: origin ?? `token:${tokenName}`, tokenName }
+    if (req.headers.upgrade !== undefined) {
+      if (opts.connections.total >= opts.limits.maxTotal) {
+        opts.metrics.connectionsTotal.inc({ outcome: 'cap_total' })
+        return refuse(reply, 429, 'too many connections')
+      }
+      if (opts.connections.countFor(caller.origin) >= opts.limits.maxPerOrigin) {
+        opts.metrics.connectionsTotal.inc({ outcome: 'cap_origin' })
+        return refuse(reply, 429, 'too many connections from this origin')
+      }
+    }
+    req.caller = caller
+  })
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
+import { InvalidRequestError, LimitExceededError, ParseError } from '../../errors/rpc.js'
+import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
+import type { MessageHandler } from '../../rpc/createMessageHandler.js'
+import type { Services } from '../../services.js'
+import type { ConnectionRegistry, LiveConnection } from '../createConnectionRegistry.js'
+
+export type RpcSocketOptions = {
+  services: Services
+  handler: MessageHandler
+  connections: ConnectionRegistry
+}
+
+const errorFrame = (err: unknown) => JSON.stringify({ jsonrpc: '2.0', id: null, error: toJsonRpcError(err) })
+
+/**
+ * `GET /rpc` upgraded to a WebSocket (the guard already ran). Every frame: connection bucket,
+ * in-flight cap, then the message handler. Slow readers are closed, not buffered without bound;
+ * a heartbeat terminates dead peers; closing cancels the connection's pending work.
+ */
+export function registerRpcSocket(app: FastifyInstance, { services, handler, connections }: RpcSocketOptions) {
+  const { config, metrics, limiter } = services
+  const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
+  const gauge = metrics.connectionsActive.labels('ws')
+
+  app.get('/rpc', { websocket: true }, (socket: WebSocket, req) => {
+    const caller = req.caller!
+    const abort = new AbortController()
+    const closers: Array<() => void> = []
+    const connId = randomUUID()
+    let alive = true
+
+    const send = (text: string) => {
+      if (socket.readyState !== socket.OPEN) return
+      if (socket.bufferedAmount > maxBufferedBytes) {
+        conn.log.warn({ bufferedAmount: socket.bufferedAmount }, 'closing a slow reader')
+        metrics.connectionsTotal.inc({ outcome: 'slow_reader' })
+        socket.terminate()
+        return
+      }
+      socket.send(text)
+    }
+
+    const conn: LiveConnection = {
+      id: connId,
+      transport: 'ws',
+      origin: caller.origin,
+      tokenName: caller.tokenName,
+      log: services.log.child({ connId, origin: caller.origin }),
+      notify: (message: object) => send(JSON.stringify(message)),
+      onClose(fn) {
+        if (conn.closed) fn()
+        else closers.push(fn)
+      },
+      closed: false,
+      inFlight: 0,
+      close: (code, reason) => socket.close(code, reason),
+    }
+
+    // Re-check the caps now that the socket exists (concurrent upgrades may have raced the guard).
+    if (connections.total >= maxTotal || connections.countFor(conn.origin) >= maxPerOrigin) {
+      metrics.connectionsTotal.inc({ outcome: 'cap_race' })
+      socket.close(1013, 'too many connections')
+      return
+    }
+    connections.add(conn)
+    gauge.inc()
+    metrics.connectionsTotal.inc({ outcome: 'accepted' })
+    conn.log.info({ token: undefined, tokenName: caller.tokenName }, 'connection opened')
+
+    socket.on('pong', () => {
+      alive = true
+    })
+    const heartbeat = setInterval(() => {
+      if (!alive) {
+        conn.log.info('no pong: terminating')
+        socket.terminate()
+        return
+      }
+      alive = false
+      socket.ping()
+    }, config.server.heartbeatMs)
+    heartbeat.unref()
+
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        send(errorFrame(new ParseError({ message: 'Parse error: binary frames are not accepted; send JSON text.' })))
+        return
+      }
+      const frame = limiter.takeFrame(connId)
+      if (!frame.ok) {
+        metrics.rateLimited.inc({ limit: frame.limit })
+        send(errorFrame(new LimitExceededError({ message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`, data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit } })))
+        return
+      }
+      if (conn.inFlight >= maxInFlightPerConnection) {
+        metrics.rateLimited.inc({ limit: 'inflight' })
+        send(errorFrame(new LimitExceededError({ message: `Too many requests in flight on this connection (at most ${maxInFlightPerConnection}).`, data: { retryAfterMs: 100, limit: 'inflight' } })))
+        return
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+      conn.inFlight++
+      handler.handleText(text, conn, abort.signal).then(
+        (out) => {
+          conn.inFlight--
+          if (out !== null) send(out)
+        },
+        (err) => {
+          // handleText never rejects; this is a last line of defence.
+          conn.inFlight--
+          conn.log.error({ err }, 'message handler failed')
+          send(errorFrame(new InvalidRequestError()))
+        },
+      )
+    })
+
+    socket.on('error', (err) => conn.log.warn({ err: { message: err.message } }, 'socket error'))
+    socket.on('close', (code) => {
+      ;(conn as { closed: boolean }).closed = true
+      clearInterval(heartbeat)
+      abort.abort(new Error('connection closed'))
+      connections.remove(conn)
+      limiter.releaseConnection(connId)
+      gauge.dec()
+      for (const fn of closers.splice(0)) {
+        try {
+          fn()
+        } catch (err) {
+          conn.log.error({ err }, 'close handler failed')
+        }
+      }
+      conn.log.info({ code }, 'connection closed')
+    })
+  })
+}

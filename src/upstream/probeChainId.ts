@@ -1,0 +1,54 @@
+import { request } from 'undici'
+import WebSocket from 'ws'
+import { UpstreamUnavailableError } from '../errors/startup.js'
+
+/** Strips userinfo from a URL for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.username || u.password) {
+      u.username = ''
+      u.password = ''
+    }
+    return u.toString().replace(/\/$/, '')
+  } catch {
+    return '(invalid URL)'
+  }
+}
+
+/** Asks a node for its chain id once (ws or http), within `timeoutMs`. */
+export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
+  let text: string
+  try {
+    if (url.startsWith('ws')) {
+      text = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(url, { handshakeTimeout: timeoutMs })
+        const timer = setTimeout(() => {
+          ws.terminate()
+          reject(new Error('timed out'))
+        }, timeoutMs)
+        ws.once('open', () => ws.send(body))
+        ws.once('message', (data) => {
+          clearTimeout(timer)
+          ws.close()
+          resolve(String(data))
+        })
+        ws.once('error', (err) => {
+          clearTimeout(timer)
+          reject(err)
+        })
+      })
+    } else {
+      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      text = await res.body.text()
+    }
+    const parsed = JSON.parse(text) as { result?: unknown }
+    if (typeof parsed.result !== 'string') throw new Error('no chain id in the answer')
+    const id = Number.parseInt(parsed.result, 16)
+    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`bad chain id ${parsed.result}`)
+    return id
+  } catch (err) {
+    throw new UpstreamUnavailableError(`The upstream ${redactUrl(url)} did not answer eth_chainId: ${(err as Error).message}`, { cause: err })
+  }
+}
