@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { inject } from 'vitest'
 import type { Approver } from '../../src/approval/types.js'
-import { type DeepPartial, loadConfig } from '../../src/config/loadConfig.js'
+import { type DeepPartial, loadConfig, mergeConfig } from '../../src/config/loadConfig.js'
 import type { Config } from '../../src/config/schema.js'
 import { createWalletd, type Walletd } from '../../src/createWalletd.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
@@ -65,7 +65,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     log: { level: 'debug', format: 'json' },
     chains: [{ chainId: 31337, name: 'Anvil', rpcUrls: [upstreamUrl], nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, blockExplorerUrls: [] }],
   }
-  const config = loadConfig({ env: { XDG_CONFIG_HOME: join(dataDir, 'no-config') }, overrides: mergeDeep(base, options.config ?? {}) })
+  const config = loadConfig({ env: { XDG_CONFIG_HOME: join(dataDir, 'no-config') }, overrides: mergeConfig(base, options.config ?? {}) as DeepPartial<Config> })
   const daemon = await createWalletd({
     config,
     env: {},
@@ -104,11 +104,4 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
-}
-
-function mergeDeep(a: any, b: any): any {
-  if (typeof a !== 'object' || a === null || Array.isArray(a) || typeof b !== 'object' || b === null || Array.isArray(b)) return b === undefined ? a : b
-  const out = { ...a }
-  for (const [k, v] of Object.entries(b)) out[k] = mergeDeep(a[k], v)
-  return out
 }
