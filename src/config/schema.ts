@@ -4,13 +4,25 @@ const port = z.number().int().min(0).max(65535)
 const positiveInt = z.number().int().positive()
 const ms = z.number().int().positive()
 
-/** One token-bucket tier set: a burst (capacity) and sustained rates per second, minute and hour. */
+/**
+ * One token-bucket tier set. Every tier is a token bucket (refilled continuously, never a fixed
+ * window): a request needs a token in each. In any window of T seconds a key passes at most
+ * `burst + perSecond·T`, `perMinute·(1 + T/60)` and `perHour·(1 + T/3600)`.
+ */
 export const RateTierSchema = z
   .object({
-    burst: positiveInt.describe('Bucket capacity: requests allowed at once.'),
-    perSecond: z.number().positive().describe('Sustained requests per second (refill of the burst bucket).'),
-    perMinute: positiveInt.optional().describe('At most this many per rolling minute.'),
-    perHour: positiveInt.optional().describe('At most this many per rolling hour.'),
+    burst: positiveInt.describe('Capacity of the first bucket: requests allowed at once.'),
+    perSecond: z
+      .number()
+      .positive()
+      .max(1e6)
+      .describe('Refill of the burst bucket per second (the sustained rate; 0.05 = one per 20 s).'),
+    perMinute: positiveInt
+      .optional()
+      .describe('A bucket of this capacity refilled evenly over a minute (sustained rate per minute).'),
+    perHour: positiveInt
+      .optional()
+      .describe('A bucket of this capacity refilled evenly over an hour (sustained rate per hour).'),
   })
   .strict()
 
@@ -89,17 +101,33 @@ export const ConfigSchema = z
       .strict(),
     rateLimit: z
       .object({
-        enabled: z.boolean(),
-        classes: z.object({ read: RateTierSchema, prompt: RateTierSchema, sign: RateTierSchema }).strict(),
-        methods: z.record(z.string(), RateTierSchema).describe('Per-method overrides of the class tiers.'),
+        enabled: z.boolean().describe('false turns every rate limit off (connection caps stay).'),
+        classes: z
+          .object({ read: RateTierSchema, prompt: RateTierSchema, sign: RateTierSchema })
+          .strict()
+          .describe(
+            'Budgets per origin and cost class. prompt and sign produce approval prompts: keep them strict.',
+          ),
+        methods: z
+          .record(z.string().min(1).max(128), RateTierSchema)
+          .describe(
+            'Per-method budgets; a method listed here gets its own budget instead of its class budget.',
+          ),
         domainFactor: z
           .number()
           .min(1)
-          .describe('A registrable domain (eTLD+1) gets this many times an origin budget, shared by its subdomains.'),
+          .max(1000)
+          .describe(
+            'A registrable domain (eTLD+1) gets this many times an origin budget, shared by its subdomains.',
+          ),
         connection: RateTierSchema.describe('Every frame of a connection, before parsing.'),
         global: RateTierSchema.describe('All requests of all origins.'),
-        maxKeys: positiveInt.describe('Buckets kept at most; idle ones are evicted first.'),
-        idleMs: ms.describe('A bucket unused this long is forgotten (it would be full anyway).'),
+        maxKeys: positiveInt.describe(
+          'Buckets kept at most per kind (origins, domains, connections); buckets that are full again are forgotten first, then the least recently used.',
+        ),
+        logQuietMs: ms.describe(
+          'A refused key is logged once, then at most once per this interval (with a count).',
+        ),
       })
       .strict(),
     approval: z

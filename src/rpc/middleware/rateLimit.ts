@@ -1,18 +1,46 @@
 import { LimitExceededError } from '../../errors/rpc.js'
 import type { Metrics } from '../../metrics.js'
+import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { RequestLimiter } from '../../ratelimit/types.js'
 import type { Middleware } from '../types.js'
 
-/** Charges the request to the origin × cost-class, domain, connection and global buckets (-32005). */
-export function createRateLimitMiddleware({ limiter, metrics }: { limiter: RequestLimiter; metrics: Metrics }): Middleware {
+export type RateLimitMiddlewareOptions = {
+  limiter: RequestLimiter
+  metrics: Metrics
+  now: () => number
+  /** Refusals of one origin and limit are logged once, then at most once per this (default 10 s). */
+  config?: { rateLimit: { logQuietMs: number } }
+}
+
+/**
+ * Charges the request (each batch element) to the origin × cost-class, domain and global buckets.
+ * A refusal is -32005 with `data: { retryAfterMs, limit }`, counted in metrics by limit and tier,
+ * and logged once per burst per origin and limit (warn), never per request.
+ */
+export function createRateLimitMiddleware({
+  limiter,
+  metrics,
+  now,
+  config,
+}: RateLimitMiddlewareOptions): Middleware {
+  const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
   return async function rateLimit(ctx, next) {
     const method = ctx.method!
-    const verdict = limiter.take({ origin: ctx.conn.origin, method: method.method, cost: method.cost, connId: ctx.conn.id })
+    const origin = ctx.conn.origin
+    const verdict = limiter.take({ origin, method: method.method, cost: method.cost, connId: ctx.conn.id })
     if (!verdict.ok) {
-      metrics.rateLimited.inc({ limit: verdict.limit })
+      const { limit, retryAfterMs } = verdict
+      metrics.rateLimited.inc({ limit })
+      const count = refusals.refused(limit.startsWith('global') ? limit : limit + '\n' + origin)
+      if (count > 0) {
+        ctx.log.warn(
+          { origin, limit, retryAfterMs, refusals: count, method: method.method },
+          'rate limit exceeded',
+        )
+      }
       throw new LimitExceededError({
-        message: `Rate limit exceeded (${verdict.limit}); retry in ${verdict.retryAfterMs} ms.`,
-        data: { retryAfterMs: verdict.retryAfterMs, limit: verdict.limit },
+        message: `Rate limit exceeded (${limit}); retry in ${retryAfterMs} ms.`,
+        data: { retryAfterMs, limit },
       })
     }
     return next()

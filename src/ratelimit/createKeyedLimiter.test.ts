@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest'
+import { createKeyedLimiter } from './createKeyedLimiter.js'
+import { toTierSpec } from './createTieredBucket.js'
+
+const fakeClock = (start = 0) => {
+  let t = start
+  return { now: () => t, advance: (ms: number) => void (t += ms) }
+}
+
+describe('createKeyedLimiter', () => {
+  const spec = toTierSpec({ burst: 2, perSecond: 1 })
+
+  it('keys have separate buckets', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    expect(limiter.take('a', spec)).toBeNull()
+    expect(limiter.take('a', spec)).toBeNull()
+    expect(limiter.take('a', spec)).toEqual({ retryAfterMs: 1000, tier: 'perSecond' })
+    expect(limiter.take('b', spec)).toBeNull()
+    expect(limiter.take('b', spec)).toBeNull()
+  })
+
+  it('check stores nothing: an unknown key passes without being inserted', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    for (let i = 0; i < 100; i++) expect(limiter.check(`k${i}`, spec)).toBeNull()
+    expect(limiter.size).toBe(0)
+  })
+
+  it('stays at most maxKeys under 1e5 invented keys, evicting the least recently used', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 1000, now: clock.now })
+    // `victim` is drained and then touched often: it must survive; `stale` is touched once and evicted.
+    limiter.take('victim', spec)
+    limiter.take('victim', spec)
+    limiter.take('stale', spec)
+    for (let i = 0; i < 100_000; i++) {
+      limiter.take(`attacker-${i}`, spec)
+      if (i % 500 === 0) limiter.commit('victim', spec) // the victim stays recently used (and in debt)
+      expect(limiter.size).toBeLessThanOrEqual(1000)
+    }
+    expect(limiter.size).toBe(1000)
+    // The victim kept its debt: it was never forgotten.
+    expect(limiter.check('victim', spec)).not.toBeNull()
+  })
+
+  it('forgets buckets that are full again (idle eviction) on inserts', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 100, now: clock.now, sweepBatch: 4 })
+    for (let i = 0; i < 10; i++) limiter.take(`k${i}`, spec)
+    expect(limiter.size).toBe(10)
+    clock.advance(999) // one token short of full
+    limiter.take('new1', spec)
+    expect(limiter.size).toBe(11)
+    clock.advance(1) // k0..k9 are full again: equal to new buckets
+    limiter.take('new2', spec) // sweeps at most 4 per insert
+    expect(limiter.size).toBe(8)
+    // The rest of k*; the sweep stops at new1, which is not full yet.
+    expect(limiter.sweep()).toBe(6)
+    expect(limiter.size).toBe(2)
+    clock.advance(999)
+    expect(limiter.sweep()).toBe(1) // new1 is full; new2 is not yet (taken 999 ms ago)
+    clock.advance(1)
+    expect(limiter.sweep()).toBe(1)
+    expect(limiter.size).toBe(0)
+  })
+
+  it('a forgotten full bucket behaves exactly like the one it replaced', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 100, now: clock.now })
+    limiter.take('a', spec)
+    clock.advance(1000)
+    expect(limiter.sweep()).toBe(1)
+    expect(limiter.take('a', spec)).toBeNull()
+    expect(limiter.take('a', spec)).toBeNull()
+    expect(limiter.take('a', spec)).not.toBeNull()
+  })
+
+  it('delete forgets a key', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    limiter.take('a', spec)
+    expect(limiter.delete('a')).toBe(true)
+    expect(limiter.size).toBe(0)
+  })
+})

@@ -1,0 +1,167 @@
+import type { Config, CostClass } from '../config/schema.js'
+import { createKeyedLimiter } from './createKeyedLimiter.js'
+import {
+  bucketRefusal,
+  consumeBucket,
+  newBucketState,
+  type Refusal,
+  refillBucket,
+  type TierSpec,
+  toTierSpec,
+} from './createTieredBucket.js'
+import { registrableDomainOf } from './registrableDomainOf.js'
+import type { LimitVerdict, RequestLimiter } from './types.js'
+
+export type RateLimitConfig = Config['rateLimit']
+
+export type RequestLimiterOptions = {
+  config: RateLimitConfig
+  /** Clock in milliseconds (injected). */
+  now: () => number
+  /** Origin → registrable domain (default: eTLD+1 via tldts, see registrableDomainOf). */
+  domainOf?: (origin: string) => string | null
+}
+
+export type RequestLimiterStats = {
+  originKeys: number
+  domainKeys: number
+  connectionKeys: number
+  cachedDomains: number
+}
+
+export type RequestLimiterWithStats = RequestLimiter & {
+  /** Sizes of the bounded maps (each ≤ maxKeys), for tests, metrics and benchmarks. */
+  stats(): RequestLimiterStats
+}
+
+/** The budgets of one cost class or one overridden method (`prefix` keeps their keys apart). */
+type Budget = { label: string; prefix: string; origin: TierSpec; domain: TierSpec }
+
+const OK: LimitVerdict = Object.freeze({ ok: true }) as LimitVerdict
+
+/**
+ * The daemon's request limiter. `take` charges one request (one batch element) to:
+ *
+ * - `origin:<class>` — the origin × cost class (`read` | `prompt` | `sign`), or `origin:<method>`
+ *   for a method with its own tiers in `config.methods` (an override replaces the class budget
+ *   for that method; it is not also charged to the class);
+ * - `domain:<class>` — the origin's registrable domain (eTLD+1), `domainFactor` times the origin
+ *   budget, shared by all its subdomains; skipped for origins that are their own domain (IPs,
+ *   localhost, `token:<name>`), whose origin bucket is the stricter one anyway;
+ * - `global` — all requests of all origins.
+ *
+ * All buckets are checked before any is charged, so a refused request consumes nothing anywhere,
+ * and refused traffic creates no bucket. A refusal names the bucket and tier with the longest
+ * wait (`origin:read:perSecond`, `domain:sign:perMinute`, `global:perSecond`, …) and that wait,
+ * after which the request passes if nothing else drew on those buckets.
+ *
+ * `takeFrame` charges the per-connection bucket (`connection:<tier>`), before parsing.
+ * Every map is bounded by `maxKeys` (origins, domains, connections and the domain cache each).
+ */
+export function createRequestLimiter({
+  config,
+  now,
+  domainOf = registrableDomainOf,
+}: RequestLimiterOptions): RequestLimiterWithStats {
+  const origins = createKeyedLimiter({ maxKeys: config.maxKeys, now })
+  const domains = createKeyedLimiter({ maxKeys: config.maxKeys, now })
+  const frames = createKeyedLimiter({ maxKeys: config.maxKeys, now })
+  const domainCache = new Map<string, string | null>()
+  const stats = (): RequestLimiterStats => ({
+    originKeys: origins.size,
+    domainKeys: domains.size,
+    connectionKeys: frames.size,
+    cachedDomains: domainCache.size,
+  })
+
+  if (!config.enabled) {
+    return { take: () => OK, takeFrame: () => OK, releaseConnection: () => {}, stats }
+  }
+
+  const budget = (label: string, kind: 'c' | 'm', tier: Config['rateLimit']['classes']['read']): Budget => ({
+    label,
+    prefix: kind + '\n' + label + '\n',
+    origin: toTierSpec(tier),
+    domain: toTierSpec(tier, config.domainFactor),
+  })
+  const classes: Record<CostClass, Budget> = {
+    read: budget('read', 'c', config.classes.read),
+    prompt: budget('prompt', 'c', config.classes.prompt),
+    sign: budget('sign', 'c', config.classes.sign),
+  }
+  // A Map, not the config object: a method named `constructor` or `__proto__` must not find Object.prototype.
+  const methods = new Map<string, Budget>(
+    Object.entries(config.methods).map(([method, tier]) => [method, budget(method, 'm', tier)]),
+  )
+  const globalSpec = toTierSpec(config.global)
+  const globalState = newBucketState(globalSpec, now())
+  const connectionSpec = toTierSpec(config.connection)
+
+  function cachedDomainOf(origin: string): string | null {
+    const hit = domainCache.get(origin)
+    if (hit !== undefined) return hit
+    const domain = domainOf(origin)
+    if (domainCache.size >= config.maxKeys) {
+      const oldest = domainCache.keys().next()
+      if (!oldest.done) domainCache.delete(oldest.value)
+    }
+    domainCache.set(origin, domain)
+    return domain
+  }
+
+  const refused = (refusal: Refusal, scope: string): LimitVerdict => ({
+    ok: false,
+    retryAfterMs: refusal.retryAfterMs,
+    limit: `${scope}:${refusal.tier}`,
+  })
+
+  function take({ origin, method, cost }: { origin: string; method: string; cost: CostClass }): LimitVerdict {
+    const at = now()
+    // An unknown cost class (a bug) fails closed onto the strictest class.
+    const b = methods.get(method) ?? classes[cost] ?? classes.sign
+    const originKey = b.prefix + origin
+    const domain = cachedDomainOf(origin)
+    const domainKey = domain === null ? null : b.prefix + domain
+
+    let worst: Refusal | null = null
+    let scope = ''
+    const r1 = origins.check(originKey, b.origin, at)
+    if (r1 !== null) {
+      worst = r1
+      scope = 'origin:' + b.label
+    }
+    if (domainKey !== null) {
+      const r2 = domains.check(domainKey, b.domain, at)
+      if (r2 !== null && (worst === null || r2.retryAfterMs > worst.retryAfterMs)) {
+        worst = r2
+        scope = 'domain:' + b.label
+      }
+    }
+    refillBucket(globalSpec, globalState, at)
+    const r3 = bucketRefusal(globalSpec, globalState)
+    if (r3 !== null && (worst === null || r3.retryAfterMs > worst.retryAfterMs)) {
+      worst = r3
+      scope = 'global'
+    }
+    if (worst !== null) return refused(worst, scope)
+
+    origins.commit(originKey, b.origin, at)
+    if (domainKey !== null) domains.commit(domainKey, b.domain, at)
+    consumeBucket(globalSpec, globalState)
+    return OK
+  }
+
+  function takeFrame(connId: string): LimitVerdict {
+    const refusal = frames.take(connId, connectionSpec)
+    return refusal === null ? OK : refused(refusal, 'connection')
+  }
+
+  return {
+    take,
+    takeFrame,
+    releaseConnection: (connId) => {
+      frames.delete(connId)
+    },
+    stats,
+  }
+}

@@ -1,0 +1,25 @@
+import { parse } from 'tldts'
+
+/**
+ * The registrable domain (eTLD+1) that an origin's rate budget is shared under, or null when the
+ * origin is its own budget: `token:<name>`, IP addresses, `localhost`, non-http(s) schemes and
+ * anything unparsable. `*.localhost` shares `localhost` (any local process can invent those).
+ *
+ * Only the ICANN section of the public-suffix list counts: private suffixes such as `github.io`
+ * or `vercel.app` hand out subdomains for free, so all their sites share one budget. The price
+ * is that an attacker on such a host can use up the domain budget of other sites there.
+ */
+export function registrableDomainOf(origin: string): string | null {
+  if (!origin.startsWith('https://') && !origin.startsWith('http://')) return null
+  let hostname: string
+  try {
+    hostname = new URL(origin).hostname
+  } catch {
+    return null
+  }
+  if (hostname === '' || hostname === 'localhost') return null
+  if (hostname.endsWith('.localhost')) return 'localhost'
+  const parsed = parse(hostname, { allowPrivateDomains: false, extractHostname: false })
+  if (parsed.isIp) return null
+  return parsed.domain ?? null
+}
