@@ -6,6 +6,7 @@ import type { RequestLimiter } from './ratelimit/types.js'
 import type { SessionStore } from './session/createSessionStore.js'
 import type { Signer } from './signer/types.js'
 import type { ChainRegistry } from './upstream/createChainRegistry.js'
+import type { SubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
 import type { UpstreamPool } from './upstream/types.js'
 
 /** Everything a pipeline step or method handler may use, passed in (no module state). */
@@ -15,6 +16,8 @@ export interface Services {
   readonly metrics: Metrics
   readonly chains: ChainRegistry
   readonly upstreams: UpstreamPool
+  /** Who owns which subscription and filter id (per connection; per origin over HTTP). */
+  readonly subscriptions: SubscriptionRegistry
   readonly sessions: SessionStore
   readonly approvals: ApprovalService
   readonly limiter: RequestLimiter

@@ -1,3 +1,5 @@
+import type { ChainConfig } from '../config/schema.js'
+
 export type UpstreamStatus = {
   chainId: number
   url: string
@@ -27,11 +29,19 @@ export interface Upstream {
    */
   subscribe(params: readonly unknown[], onResult: (result: unknown) => void): Promise<UpstreamSubscription>
   status(): UpstreamStatus
+  /**
+   * Resolves once the upstream is reachable (WebSocket open, or an HTTP probe answered); rejects
+   * with a `ChainDisconnectedError` after `connectTimeoutMs`. Start-up awaits it before checking
+   * the node's `eth_chainId`; it never blocks longer than that.
+   */
+  ready(): Promise<void>
   close(): Promise<void>
 }
 
 export interface UpstreamPool {
   get(chainId: number): Upstream | undefined
   all(): readonly Upstream[]
+  /** Creates the upstream of a chain added at runtime (the existing one when the id is known). */
+  add(chain: ChainConfig): Upstream
   close(): Promise<void>
 }
