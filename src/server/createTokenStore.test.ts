@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import { createTokenStore } from './createTokenStore.js'
+
+const file = () => join(mkdtempSync(join(tmpdir(), 'walletd-tokens-')), 'tokens.json')
+
+test('a created token verifies; it is stored only as a hash, 0600', () => {
+  const f = file()
+  const store = createTokenStore({ file: f })
+  const { token } = store.create('host')
+  expect(store.verify(token, 'https://app.example')).toBe('host')
+  expect(store.verify(token, null)).toBe('host')
+  const text = readFileSync(f, 'utf8')
+  expect(text).not.toContain(token)
+  expect(text).not.toContain(token.slice(4))
+  expect(statSync(f).mode & 0o777).toBe(0o600)
+})
+
+test('wrong, malformed and revoked tokens do not verify', () => {
+  const store = createTokenStore({ file: file() })
+  const { token } = store.create('host')
+  const wrong = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A')
+  expect(store.verify(wrong, null)).toBeNull()
+  expect(store.verify('wdt_short', null)).toBeNull()
+  expect(store.verify(undefined, null)).toBeNull()
+  expect(store.revoke('host')).toBe(true)
+  expect(store.verify(token, null)).toBeNull()
+  expect(store.revoke('host')).toBe(false)
+})
+
+test('a second store on the same file sees creates and revokes (running daemon)', () => {
+  const f = file()
+  const cli = createTokenStore({ file: f })
+  const daemon = createTokenStore({ file: f })
+  const { token } = cli.create('late')
+  expect(daemon.verify(token, null)).toBe('late')
+  cli.revoke('late')
+  expect(daemon.verify(token, null)).toBeNull()
+})
+
+test('origin-bound tokens only speak for their origins', () => {
+  const store = createTokenStore({ file: file() })
+  const { token } = store.create('bound', { origins: ['https://a.example'] })
+  expect(store.verify(token, 'https://a.example')).toBe('bound')
+  expect(store.verify(token, 'https://b.example')).toBeNull()
+  expect(store.verify(token, null)).toBeNull()
+})
+
+test('names are validated and not silently replaced', () => {
+  const store = createTokenStore({ file: file() })
+  expect(() => store.create('bad name')).toThrow(/Invalid token name/)
+  store.create('x')
+  expect(() => store.create('x')).toThrow(/already exists/)
+  expect(store.list().map((t) => t.name)).toEqual(['x'])
+  expect(JSON.stringify(store.list())).not.toContain('hash')
+})

@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest'
+import { normalizeOrigin } from './normalizeOrigin.js'
+
+describe('normalizeOrigin', () => {
+  test.each([
+    ['https://app.example', 'https://app.example'],
+    ['HTTPS://App.Example', 'https://app.example'],
+    ['https://app.example:443', 'https://app.example'],
+    ['https://app.example:8443', 'https://app.example:8443'],
+    ['http://localhost:3000', 'http://localhost:3000'],
+    ['http://127.0.0.1:5173', 'http://127.0.0.1:5173'],
+    ['http://[::1]:8080', 'http://[::1]:8080'],
+    ['http://tauri.localhost', 'http://tauri.localhost'],
+    ['https://bücher.example', 'https://xn--bcher-kva.example'],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeOrigin(input)).toEqual({ ok: true, origin: expected })
+  })
+
+  test.each([
+    ['null'],
+    [''],
+    ['file://'],
+    ['data:text/html,hi'],
+    ['chrome-extension://abcdef'],
+    ['https://user:pw@app.example'],
+    ['https://app.example/'],
+    ['https://app.example/path'],
+    ['https://app.example?x=1'],
+    ['https://app.example.'],
+    ['https://app.example, https://evil.example'],
+    [' https://app.example'],
+    ['https://app.example\r\nX: y'],
+    ['http://app.example'],
+    ['not a url'],
+  ])('refuses %j', (input) => {
+    expect(normalizeOrigin(input).ok).toBe(false)
+  })
+
+  test('refuses a missing header and multiple headers', () => {
+    expect(normalizeOrigin(undefined).ok).toBe(false)
+    expect(normalizeOrigin(['https://a.example', 'https://b.example']).ok).toBe(false)
+  })
+
+  test('look-alike origins stay distinct', () => {
+    const a = normalizeOrigin('https://app.uniswap.org')
+    const b = normalizeOrigin('https://app.uniswap.org.evil.example')
+    expect(a.ok && b.ok && a.origin !== b.origin).toBe(true)
+  })
+})
