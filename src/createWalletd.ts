@@ -19,6 +19,7 @@ import { listenWithRetry } from './server/listen.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import type { Services } from './services.js'
 import { createSessionStore } from './session/createSessionStore.js'
+import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
 import type { Signer } from './signer/types.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
@@ -84,7 +85,10 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const chains: ChainConfig[] = [...config.chains]
     let anvil: AnvilInstance | null = null
     if (config.dev) {
-      anvil = await startAnvil({ port: config.devChain.anvilPort, blockTimeSeconds: config.devChain.blockTimeSeconds })
+      anvil = await startAnvil({
+        port: config.devChain.anvilPort,
+        blockTimeSeconds: config.devChain.blockTimeSeconds,
+      })
       const started = anvil
       cleanups.push(() => started.stop())
       upsertChain(chains, {
@@ -109,11 +113,15 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       log.info({ chainId, url: redactUrl(url) }, 'upstream added')
     }
     if (chains.length === 0) {
-      throw new UpstreamUnavailableError('No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.')
+      throw new UpstreamUnavailableError(
+        'No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.',
+      )
     }
     const defaultChainId = config.defaultChainId ?? (config.dev ? ANVIL_CHAIN_ID : chains[0]!.chainId)
     if (!chains.some((c) => c.chainId === defaultChainId)) {
-      throw new UpstreamUnavailableError(`defaultChainId ${defaultChainId} is not among the configured chains.`)
+      throw new UpstreamUnavailableError(
+        `defaultChainId ${defaultChainId} is not among the configured chains.`,
+      )
     }
 
     const metrics = options.metrics ?? createMetrics()
@@ -126,11 +134,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
           await u.ready()
           const answered = Number.parseInt(String(await u.request('eth_chainId', [])), 16)
           if (answered !== u.chainId) {
-            throw new UpstreamUnavailableError(`The upstream ${redactUrl(u.url)} is chain ${answered}, but it is configured as chain ${u.chainId}.`)
+            throw new UpstreamUnavailableError(
+              `The upstream ${redactUrl(u.url)} is chain ${answered}, but it is configured as chain ${u.chainId}.`,
+            )
           }
         } catch (err) {
           if (err instanceof UpstreamUnavailableError) throw err
-          log.warn({ chainId: u.chainId, url: redactUrl(u.url), err: { message: (err as Error).message } }, 'upstream not reachable yet; it will be retried')
+          log.warn(
+            { chainId: u.chainId, url: redactUrl(u.url), err: { message: (err as Error).message } },
+            'upstream not reachable yet; it will be retried',
+          )
         }
       }),
     )
@@ -138,15 +151,28 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     let signer = options.signer ?? null
     if (!signer && config.dev) {
       signer = createSigner({
-        accounts: Array.from({ length: 10 }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i })),
+        accounts: Array.from({ length: 10 }, (_, i) =>
+          mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }),
+        ),
       })
     }
 
-    const sessions = createSessionStore({ file: paths.sessionsFile, defaultChainId: () => chainRegistry.defaultChainId(), now })
+    const sessions = createSessionStore({
+      file: paths.sessionsFile,
+      defaultChainId: () => chainRegistry.defaultChainId(),
+      now,
+    })
     const tokens = createTokenStore({ file: paths.tokensFile, now })
     const limiter = createRequestLimiter({ config: config.rateLimit, now })
-    const approvals = createApprovalService({ approver: options.approver ?? null, timeoutMs: config.approval.timeoutMs, now })
-    const subscriptions = createSubscriptionRegistry({ metrics, maxPerConnection: config.connections.maxSubscriptionsPerConnection })
+    const approvals = createApprovalService({
+      approver: options.approver ?? null,
+      timeoutMs: config.approval.timeoutMs,
+      now,
+    })
+    const subscriptions = createSubscriptionRegistry({
+      metrics,
+      maxPerConnection: config.connections.maxSubscriptionsPerConnection,
+    })
     const services: Services = {
       config,
       log,
@@ -157,6 +183,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       approvals,
       limiter,
       signer,
+      nonces: createNonceManager({ now }),
       subscriptions,
       now,
     }
@@ -164,18 +191,39 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const connections = createConnectionRegistry()
     let boundPort = 0
     const startedAt = now()
-    const app = await createServer({ services, handler, tokens, connections, version: VERSION, startedAt, port: () => boundPort })
+    const app = await createServer({
+      services,
+      handler,
+      tokens,
+      connections,
+      version: VERSION,
+      startedAt,
+      port: () => boundPort,
+    })
     cleanups.push(() => app.close())
 
     // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
     const offSessions = sessions.onChange((change) => {
-      if (change.kind === 'chainChanged' || (change.kind === 'accountsChanged' && change.accounts.length === 0)) {
+      if (
+        change.kind === 'chainChanged' ||
+        (change.kind === 'accountsChanged' && change.accounts.length === 0)
+      ) {
         subscriptions.dropOrigin(change.origin)
       }
       const message =
         change.kind === 'accountsChanged'
-          ? { jsonrpc: '2.0', method: 'walletd_accountsChanged', params: [change.accounts.map((a) => a.toLowerCase())] }
-          : { jsonrpc: '2.0', method: 'walletd_chainChanged', params: [{ chainId: `0x${change.chainId.toString(16)}`, networkVersion: String(change.chainId) }] }
+          ? {
+              jsonrpc: '2.0',
+              method: 'walletd_accountsChanged',
+              params: [change.accounts.map((a) => a.toLowerCase())],
+            }
+          : {
+              jsonrpc: '2.0',
+              method: 'walletd_chainChanged',
+              params: [
+                { chainId: `0x${change.chainId.toString(16)}`, networkVersion: String(change.chainId) },
+              ],
+            }
       for (const conn of connections.forOrigin(change.origin)) conn.notify?.(message)
     })
     cleanups.push(offSessions)

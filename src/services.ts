@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js'
 import type { Metrics } from './metrics.js'
 import type { RequestLimiter } from './ratelimit/types.js'
 import type { SessionStore } from './session/createSessionStore.js'
+import type { NonceManager } from './signer/createNonceManager.js'
 import type { Signer } from './signer/types.js'
 import type { ChainRegistry } from './upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
@@ -23,5 +24,7 @@ export interface Services {
   readonly limiter: RequestLimiter
   /** null when no account is unlocked: signing methods answer 4100. */
   readonly signer: Signer | null
+  /** Per-account nonce assignment for eth_sendTransaction (createNonceManager). */
+  readonly nonces: NonceManager
   readonly now: () => number
 }

@@ -1,0 +1,265 @@
+import type { Address, Hex, TransactionSerializable } from 'viem'
+import { keccak256 } from 'viem/utils'
+import {
+  ChainDisconnectedError,
+  InternalError,
+  InvalidParamsError,
+  TransactionRejectedError,
+} from '../../errors/rpc.js'
+import type { Services } from '../../services.js'
+import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../../signer/checkTransaction.js'
+import { signerFor } from '../../signer/signerFor.js'
+import type { Upstream } from '../../upstream/types.js'
+import { defineMethod } from '../defineMethod.js'
+import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
+import { upstreamFor } from '../upstreamFor.js'
+
+export type SendTransactionOptions = {
+  /** A transaction whose fees could exceed this (gas × max fee per gas) gets a warning. Default 0.1 ether. */
+  maxFeeWei?: bigint
+  /** Gas limit = estimate × (100 + gasBufferPercent) / 100 when the dApp gives none. Default 20. */
+  gasBufferPercent?: number
+  /** Priority fee when the upstream cannot suggest one. Default 1 gwei. */
+  fallbackPriorityFeeWei?: bigint
+}
+
+/** What `prepare` fills and the approver sees; the nonce is taken after approval. */
+export type PreparedSend = {
+  from: Address
+  chainId: number
+  /** The dApp's own nonce, if it chose one. */
+  nonce: number | undefined
+  tx: TransactionSerializable
+}
+
+/**
+ * `eth_sendTransaction`: validates like MetaMask's `validateTxParams`, fills gas, EIP-1559 fees
+ * (legacy gasPrice when the chain has no base fee) and the chain id (EIP-155 always), runs the
+ * Clef checks, asks for approval, then signs locally and broadcasts with eth_sendRawTransaction.
+ *
+ * Nonce policy: the nonce is assigned after approval, under the per-account lock of
+ * `services.nonces` held only while signing and broadcasting (see createNonceManager). A long
+ * approval blocks no one; a rejected or failed send consumes no nonce.
+ */
+export function createEthSendTransaction(options: SendTransactionOptions = {}) {
+  const maxFeeWei = options.maxFeeWei ?? DEFAULT_MAX_FEE_WEI
+  const bufferPercent = BigInt(options.gasBufferPercent ?? 20)
+  const fallbackPriorityFee = options.fallbackPriorityFeeWei ?? 1_000_000_000n
+
+  return defineMethod({
+    method: 'eth_sendTransaction',
+    params: zSendTransactionParams,
+    permission: 'accounts',
+    cost: 'sign',
+    approval: 'always',
+    accounts: ([tx]) => [tx.from],
+    prepare: async ({ params: [request], ctx, services }) => {
+      const chainId = services.sessions.get(ctx.conn.origin).chainId
+      const tx = checkTransactionRequest(request, chainId)
+      signerFor(services, tx.from)
+      const upstream = upstreamFor(services, ctx)
+      const opts = { signal: ctx.signal }
+      const call: Record<string, unknown> = { from: tx.from, value: toHex(tx.value), data: tx.data }
+      if (tx.to) call.to = tx.to
+      if (tx.accessList) call.accessList = tx.accessList
+
+      const [pendingNonce, block, balance, code, estimate] = await Promise.all([
+        upstream
+          .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
+          .then((r) => toNumber(r, 'nonce')),
+        upstream.request('eth_getBlockByNumber', ['latest', false], opts).then(toBlock),
+        upstream.request('eth_getBalance', [tx.from, 'latest'], opts).then((r) => toBigInt(r, 'balance')),
+        tx.to
+          ? upstream.request('eth_getCode', [tx.to, 'latest'], opts).then((r) => String(r))
+          : Promise.resolve(null),
+        upstream.request('eth_estimateGas', [call], opts).then(
+          (r) => ({ gas: toBigInt(r, 'gas estimate') }),
+          (error: unknown) => ({ error }),
+        ),
+      ])
+      if ('error' in estimate && tx.gas === undefined) throw estimate.error
+      const estimatedGas = 'gas' in estimate ? estimate.gas : null
+
+      let gas = tx.gas
+      if (gas === undefined) {
+        const estimated = estimatedGas as bigint
+        gas =
+          estimated === 21_000n && tx.data === '0x' ? 21_000n : (estimated * (100n + bufferPercent)) / 100n
+        // The buffer never pushes the limit above the block gas limit (unless the estimate itself is).
+        if (block.gasLimit !== null && gas > block.gasLimit)
+          gas = estimated > block.gasLimit ? estimated : block.gasLimit
+      }
+
+      const base = { chainId, to: tx.to ?? undefined, value: tx.value, data: tx.data, gas }
+      let filled: TransactionSerializable
+      if (tx.type === 'eip1559' || (tx.type === undefined && block.baseFeePerGas !== null)) {
+        if (block.baseFeePerGas === null) {
+          throw new InvalidParamsError({
+            message: 'Invalid transaction params: this chain does not support EIP-1559 fees; use gasPrice.',
+          })
+        }
+        let priority = tx.maxPriorityFeePerGas
+        if (priority === undefined) {
+          priority = await suggestPriorityFee(upstream, opts.signal, fallbackPriorityFee)
+          if (tx.maxFeePerGas !== undefined && priority > tx.maxFeePerGas) priority = tx.maxFeePerGas
+        }
+        const maxFee = tx.maxFeePerGas ?? block.baseFeePerGas * 2n + priority
+        filled = {
+          ...base,
+          type: 'eip1559',
+          maxFeePerGas: maxFee,
+          maxPriorityFeePerGas: priority,
+          accessList: tx.accessList,
+        }
+      } else {
+        const gasPrice =
+          tx.gasPrice ?? toBigInt(await upstream.request('eth_gasPrice', [], opts), 'gas price')
+        filled =
+          tx.type === 'eip2930'
+            ? { ...base, type: 'eip2930', gasPrice, accessList: tx.accessList ?? [] }
+            : { ...base, type: 'legacy', gasPrice }
+      }
+
+      const fees = filled as { gasPrice?: bigint; maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint }
+      const warnings = checkTransaction(
+        {
+          tx: { from: tx.from, to: tx.to, value: tx.value, data: tx.data, gas, chainId, ...fees },
+          requested: {
+            data: request.data,
+            input: request.input,
+            chainId: request.chainId,
+            nonce: request.nonce,
+          },
+          activeChainId: chainId,
+          estimatedGas,
+          pendingNonce,
+          balance,
+        },
+        { maxFeeWei },
+      )
+      if ('error' in estimate) {
+        const reason = (estimate.error as { shortMessage?: string }).shortMessage
+        if (reason) warnings.push({ level: 'warning', message: `The node says: ${reason.slice(0, 300)}` })
+      }
+
+      const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
+      const isContract = code !== null && code !== '0x'
+      const selector = tx.data.length >= 10 ? tx.data.slice(0, 10) : null
+      const summary =
+        tx.to === null
+          ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${tx.value > 0n ? ` with ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
+          : tx.data === '0x'
+            ? `Send ${formatEth(tx.value)} ETH from ${tx.from} to ${tx.to}`
+            : `Call ${isContract ? 'contract' : 'address'} ${tx.to}${selector ? ` (function ${selector})` : ''}${tx.value > 0n ? ` sending ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
+      const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
+      return {
+        summary: `${summary} on chain ${chainId}`,
+        details: {
+          from: tx.from,
+          to: tx.to ?? '(contract creation)',
+          toKind: tx.to === null ? 'new contract' : isContract ? 'contract' : 'account (no code)',
+          value: `${formatEth(tx.value)} ETH (${tx.value} wei)`,
+          data: tx.data,
+          dataBytes: (tx.data.length - 2) / 2,
+          selector,
+          gas: gas.toString(),
+          ...(fees.maxFeePerGas !== undefined
+            ? {
+                maxFeePerGas: `${fees.maxFeePerGas} wei`,
+                maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
+              }
+            : { gasPrice: `${fees.gasPrice} wei` }),
+          maxFee: `${formatEth(gas * feePerGas)} ETH`,
+          nonce:
+            tx.nonce === undefined
+              ? `next (currently ${pendingNonce}; assigned when sent)`
+              : `${tx.nonce} (chosen by the dApp)`,
+          chainId,
+          type: filled.type,
+        },
+        warnings,
+        prepared,
+      }
+    },
+    handler: async ({ ctx, services, prepared }) => {
+      const p = prepared as PreparedSend | undefined
+      if (!p) throw new InternalError({ details: 'eth_sendTransaction ran without a prepared transaction' })
+      // The approved transaction is for the chain the origin was on; if it switched meanwhile, send nothing.
+      if (services.sessions.get(ctx.conn.origin).chainId !== p.chainId) {
+        throw new TransactionRejectedError({
+          message:
+            'Transaction rejected: the active chain changed while the request awaited approval; nothing was sent.',
+        })
+      }
+      const upstream = services.upstreams.get(p.chainId)
+      if (!upstream)
+        throw new ChainDisconnectedError({ message: `No upstream is configured for chain ${p.chainId}.` })
+      const signer = signerFor(services, p.from)
+      return (services as Services).nonces.withNonce(
+        { chainId: p.chainId, address: p.from },
+        {
+          fixed: p.nonce,
+          pending: async () =>
+            toNumber(await upstream.request('eth_getTransactionCount', [p.from, 'pending']), 'nonce'),
+        },
+        async (nonce) => {
+          const raw = await signer.signTransaction(p.from, { ...p.tx, nonce } as TransactionSerializable)
+          const hash = keccak256(raw)
+          const answered = await upstream.request('eth_sendRawTransaction', [raw])
+          if (typeof answered !== 'string' || answered.toLowerCase() !== hash) {
+            ctx.log.warn(
+              { chainId: p.chainId },
+              'upstream answered eth_sendRawTransaction with an unexpected hash',
+            )
+          }
+          ctx.log.info({ chainId: p.chainId, from: p.from, nonce, hash }, 'transaction sent')
+          return hash
+        },
+      )
+    },
+  })
+}
+
+/** The method with the default fee cap (0.1 ether). */
+export const ethSendTransaction = createEthSendTransaction()
+
+async function suggestPriorityFee(
+  upstream: Upstream,
+  signal: AbortSignal,
+  fallback: bigint,
+): Promise<bigint> {
+  try {
+    return toBigInt(await upstream.request('eth_maxPriorityFeePerGas', [], { signal }), 'priority fee')
+  } catch {
+    return fallback
+  }
+}
+
+const toHex = (n: bigint): Hex => `0x${n.toString(16)}`
+
+function toBigInt(value: unknown, what: string): bigint {
+  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value)) return BigInt(value)
+  throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
+}
+
+function toNumber(value: unknown, what: string): number {
+  const n = toBigInt(value, what)
+  if (n > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
+  return Number(n)
+}
+
+function toBlock(value: unknown): { baseFeePerGas: bigint | null; gasLimit: bigint | null } {
+  if (typeof value !== 'object' || value === null) {
+    throw new InternalError({ message: 'Internal error: the upstream returned no latest block.' })
+  }
+  const b = value as { baseFeePerGas?: unknown; gasLimit?: unknown }
+  return {
+    baseFeePerGas:
+      b.baseFeePerGas === undefined || b.baseFeePerGas === null
+        ? null
+        : toBigInt(b.baseFeePerGas, 'base fee'),
+    gasLimit:
+      b.gasLimit === undefined || b.gasLimit === null ? null : toBigInt(b.gasLimit, 'block gas limit'),
+  }
+}

@@ -1,0 +1,45 @@
+import type { Hex } from 'viem'
+import { signerFor } from '../../signer/signerFor.js'
+import { defineMethod } from '../defineMethod.js'
+import { describeMessage, messageWarnings, zPersonalSignParams } from '../schemas/message.js'
+
+/**
+ * EIP-191 personal message signing after approval. `[message, address]`: 0x-hex of whole bytes
+ * is signed as bytes, anything else as UTF-8 text; the prompt shows the text (or the hex when it
+ * is not UTF-8) in full. 4100 for an account the origin was not given.
+ */
+export const personalSign = defineMethod({
+  method: 'personal_sign',
+  params: zPersonalSignParams,
+  permission: 'accounts',
+  cost: 'sign',
+  approval: 'always',
+  accounts: (p) => [p.address],
+  prepare: async ({ params, ctx }) => {
+    const { text, hex, bytes } = describeMessage(params.raw)
+    const warnings = messageWarnings(params.message, params.raw)
+    if (params.swapped) {
+      warnings.push({
+        level: 'warning',
+        message:
+          'The dApp sent the parameters in the wrong order ([address, message]); check the message carefully.',
+      })
+    }
+    return {
+      summary: `Sign a message with ${params.address} for ${ctx.conn.origin}`,
+      details: {
+        account: params.address,
+        ...(text === null ? { hex } : { text }),
+        encoding: text === null ? 'hex (not valid UTF-8)' : 'utf-8',
+        bytes,
+      },
+      warnings,
+      prepared: params.raw,
+    }
+  },
+  handler: async ({ params, services, prepared }) => {
+    // Sign exactly what was approved.
+    const raw = (prepared ?? params.raw) as Hex
+    return signerFor(services, params.address).signMessage(params.address, { raw })
+  },
+})

@@ -1,0 +1,185 @@
+import type { Address, Hex } from 'viem'
+import type { ApprovalWarning } from '../rpc/types.js'
+
+/** A filled transaction as it will be signed (the nonce may still be open: it is taken at send). */
+export type CheckedTransaction = {
+  from: Address
+  /** null: contract creation. */
+  to: Address | null
+  value: bigint
+  data: Hex
+  gas: bigint
+  chainId: number
+  gasPrice?: bigint | undefined
+  maxFeePerGas?: bigint | undefined
+  maxPriorityFeePerGas?: bigint | undefined
+}
+
+export type CheckTransactionInput = {
+  tx: CheckedTransaction
+  /** What the dApp sent, before filling. */
+  requested: {
+    data?: Hex | undefined
+    input?: Hex | undefined
+    chainId?: number | undefined
+    nonce?: number | undefined
+  }
+  activeChainId: number
+  /** eth_estimateGas; null when the estimate failed. */
+  estimatedGas: bigint | null
+  /** eth_getTransactionCount(from, 'pending'). */
+  pendingNonce: number
+  /** Balance of `from`. */
+  balance: bigint
+}
+
+export type CheckTransactionOptions = {
+  /** Most a transaction may cost in fees (gas × max fee per gas) before a warning. Default 0.1 ether. */
+  maxFeeWei?: bigint
+  /** A gas limit above `gasFactor` × the estimate is flagged. Default 3. */
+  gasFactor?: number
+}
+
+export const DEFAULT_MAX_FEE_WEI = 10n ** 17n
+/** Amounts from this size on are treated as "unlimited" (2^128; max uint256 is the usual value). */
+export const UNLIMITED_AMOUNT = 2n ** 128n
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+const SELECTOR_APPROVE = '0x095ea7b3' // approve(address,uint256)
+const SELECTOR_INCREASE_ALLOWANCE = '0x39509351' // increaseAllowance(address,uint256)
+const SELECTOR_SET_APPROVAL_FOR_ALL = '0xa22cb465' // setApprovalForAll(address,bool)
+const SELECTOR_PERMIT2_APPROVE = '0x87517c45' // Permit2 approve(address,address,uint160,uint48)
+
+/**
+ * The Clef checks, for the approval prompt: `critical` warnings block the request without asking,
+ * `warning`s are shown to the approver. Pure: every input is passed in.
+ */
+export function checkTransaction(
+  input: CheckTransactionInput,
+  options: CheckTransactionOptions = {},
+): ApprovalWarning[] {
+  const { tx, requested, activeChainId } = input
+  const maxFeeWei = options.maxFeeWei ?? DEFAULT_MAX_FEE_WEI
+  const gasFactor = options.gasFactor ?? 3
+  const warnings: ApprovalWarning[] = []
+  const critical = (message: string) => warnings.push({ level: 'critical', message })
+  const warning = (message: string) => warnings.push({ level: 'warning', message })
+
+  if (
+    tx.chainId !== activeChainId ||
+    (requested.chainId !== undefined && requested.chainId !== activeChainId)
+  ) {
+    critical(
+      `The transaction is for chain ${requested.chainId ?? tx.chainId}, but the active chain is ${activeChainId}: it could be replayed or land somewhere unexpected.`,
+    )
+  }
+  if (
+    requested.data !== undefined &&
+    requested.input !== undefined &&
+    requested.data.toLowerCase() !== requested.input.toLowerCase()
+  ) {
+    critical(
+      'The transaction has both "data" and "input" and they differ: what you see may not be what is signed.',
+    )
+  }
+  const dataBytes = (tx.data.length - 2) / 2
+  if (tx.to === null) {
+    if (dataBytes === 0) {
+      if (tx.value > 0n)
+        critical(
+          'This creates a contract with empty code and sends it ether: the ether would be lost for good.',
+        )
+      else
+        critical(
+          'This creates a contract with empty code (no data): probably a mistake, such as a missing "to".',
+        )
+    } else if (dataBytes < 40) {
+      warning(`This creates a contract, but the code is suspiciously small (${dataBytes} bytes).`)
+    }
+  } else if (tx.to.toLowerCase() === ZERO_ADDRESS) {
+    critical('The recipient is the zero address (0x0000…0000): anything sent there is burnt.')
+  }
+
+  if (input.estimatedGas === null) {
+    warning(
+      'The gas could not be estimated: the transaction will probably fail (revert) and still cost fees.',
+    )
+  } else if (
+    input.estimatedGas > 0n &&
+    tx.gas * 100n > input.estimatedGas * BigInt(Math.round(gasFactor * 100))
+  ) {
+    warning(
+      `The gas limit ${tx.gas} is far above the estimate ${input.estimatedGas} (more than ${gasFactor}×).`,
+    )
+  }
+
+  const feePerGas = tx.maxFeePerGas ?? tx.gasPrice ?? 0n
+  const maxFee = tx.gas * feePerGas
+  if (maxFee > maxFeeWei) {
+    warning(
+      `The fee could reach ${formatEth(maxFee)} ETH (gas ${tx.gas} × ${feePerGas} wei), above the cap of ${formatEth(maxFeeWei)} ETH.`,
+    )
+  }
+
+  if (requested.nonce !== undefined) {
+    if (requested.nonce > input.pendingNonce) {
+      warning(
+        `The nonce ${requested.nonce} leaves a gap (the next nonce is ${input.pendingNonce}): the transaction stays stuck until the gap is filled.`,
+      )
+    } else if (requested.nonce < input.pendingNonce) {
+      warning(
+        `The nonce ${requested.nonce} is already used or pending (the next nonce is ${input.pendingNonce}): this replaces or conflicts with an earlier transaction.`,
+      )
+    }
+  }
+
+  if (tx.value + maxFee > input.balance) {
+    warning(
+      `Insufficient balance: ${formatEth(tx.value + maxFee)} ETH needed for value plus maximum fee, the account has ${formatEth(input.balance)} ETH.`,
+    )
+  }
+
+  const approval = describeApproval(tx.data)
+  if (approval) warning(approval)
+  return warnings
+}
+
+/** A warning for token-approval calldata with an unlimited amount (or any operator approval). */
+export function describeApproval(data: Hex): string | null {
+  const selector = data.slice(0, 10).toLowerCase()
+  const word = (i: number): bigint | null => {
+    const start = 10 + i * 64
+    const hex = data.slice(start, start + 64)
+    return hex.length === 64 && /^[0-9a-fA-F]+$/.test(hex) ? BigInt(`0x${hex}`) : null
+  }
+  const addressAt = (i: number): string | null => {
+    const w = word(i)
+    return w === null ? null : `0x${w.toString(16).padStart(40, '0').slice(-40)}`
+  }
+  if (selector === SELECTOR_APPROVE || selector === SELECTOR_INCREASE_ALLOWANCE) {
+    const amount = word(1)
+    if (amount !== null && amount >= UNLIMITED_AMOUNT) {
+      const name = selector === SELECTOR_APPROVE ? 'approve' : 'increaseAllowance'
+      return `Unlimited token approval (${name}): ${addressAt(0)} could spend ALL of this token from your account, now and later.`
+    }
+  } else if (selector === SELECTOR_SET_APPROVAL_FOR_ALL) {
+    if (word(1) === 1n) {
+      return `setApprovalForAll: ${addressAt(0)} could transfer ALL your tokens of this collection, now and later.`
+    }
+  } else if (selector === SELECTOR_PERMIT2_APPROVE) {
+    const amount = word(2)
+    if (amount !== null && amount >= 2n ** 159n) {
+      return `Unlimited Permit2 approval: ${addressAt(1)} could spend ALL of token ${addressAt(0)} from your account.`
+    }
+  }
+  return null
+}
+
+/** Wei → ether as a decimal string (exact, trailing zeros trimmed). */
+export function formatEth(wei: bigint): string {
+  const negative = wei < 0n
+  const abs = negative ? -wei : wei
+  const whole = abs / 10n ** 18n
+  const fraction = (abs % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '')
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
+}
