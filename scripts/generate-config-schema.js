@@ -2,4 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { toConfigJsonSchema } from '../dist/config/schema.js'
 
-writeFileSync(new URL('../config/walletd.schema.json', import.meta.url), `${JSON.stringify(toConfigJsonSchema(), null, 2)}\n`)
+writeFileSync(
+  new URL('../config/walletd.schema.json', import.meta.url),
+  `${JSON.stringify(toConfigJsonSchema(), null, 2)}\n`,
+)

@@ -47,7 +47,10 @@ export function createLogger({ level, format, destination }: LoggerOptions): Log
   }
   const pretty = format === 'pretty' || (format === 'auto' && !destination && process.stderr.isTTY)
   if (pretty && !destination) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true } }))
+    return pino(
+      options,
+      pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true } }),
+    )
   }
   return pino(options, destination ?? pino.destination({ dest: 2, sync: false }))
 }

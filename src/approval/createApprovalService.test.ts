@@ -12,7 +12,10 @@ test('no approver: refused (fail closed)', async () => {
 })
 
 test('explicit approval approves; the request is immutable', async () => {
-  const s = createApprovalService({ approver: { name: 't', decide: async () => ({ approved: true }) }, timeoutMs: 1000 })
+  const s = createApprovalService({
+    approver: { name: 't', decide: async () => ({ approved: true }) },
+    timeoutMs: 1000,
+  })
   const { request, decision } = await s.request(input, signal())
   expect(decision).toEqual({ approved: true })
   expect(Object.isFrozen(request)).toBe(true)
@@ -21,8 +24,15 @@ test('explicit approval approves; the request is immutable', async () => {
 
 test('critical warnings reject without asking', async () => {
   let asked = false
-  const s = createApprovalService({ approver: { name: 't', decide: async () => ((asked = true), { approved: true }) }, timeoutMs: 1000 })
-  const { decision } = await s.request({ ...input, draft: { ...draft, warnings: [{ level: 'critical', message: 'x' }] } }, signal())
+  const decide = async () => {
+    asked = true
+    return { approved: true as const }
+  }
+  const s = createApprovalService({ approver: { name: 't', decide }, timeoutMs: 1000 })
+  const { decision } = await s.request(
+    { ...input, draft: { ...draft, warnings: [{ level: 'critical', message: 'x' }] } },
+    signal(),
+  )
   expect(decision).toEqual({ approved: false, reason: 'blocked' })
   expect(asked).toBe(false)
 })
@@ -43,10 +53,24 @@ test('a cancelled request (connection closed) rejects', async () => {
 })
 
 test('an approver that throws or answers garbage never approves', async () => {
-  const thrower = createApprovalService({ approver: { name: 'x', decide: async () => { throw new Error('boom') } }, timeoutMs: 1000 })
+  const thrower = createApprovalService({
+    approver: {
+      name: 'x',
+      decide: async () => {
+        throw new Error('boom')
+      },
+    },
+    timeoutMs: 1000,
+  })
   expect((await thrower.request(input, signal())).decision.approved).toBe(false)
-  const garbage = createApprovalService({ approver: { name: 'g', decide: async () => ({ approved: 'yes' }) as never }, timeoutMs: 1000 })
+  const garbage = createApprovalService({
+    approver: { name: 'g', decide: async () => ({ approved: 'yes' }) as never },
+    timeoutMs: 1000,
+  })
   expect((await garbage.request(input, signal())).decision.approved).toBe(false)
-  const truthy = createApprovalService({ approver: { name: 'g', decide: async () => ({ approved: 1 }) as never }, timeoutMs: 1000 })
+  const truthy = createApprovalService({
+    approver: { name: 'g', decide: async () => ({ approved: 1 }) as never },
+    timeoutMs: 1000,
+  })
   expect((await truthy.request(input, signal())).decision.approved).toBe(false)
 })

@@ -17,7 +17,12 @@ export type ApprovalService = ReturnType<typeof createApprovalService>
  * no approver, a timeout, an aborted request or an approver error all reject; critical warnings
  * reject without asking.
  */
-export function createApprovalService({ approver, timeoutMs, now = Date.now, onDecision }: ApprovalServiceOptions) {
+export function createApprovalService({
+  approver,
+  timeoutMs,
+  now = Date.now,
+  onDecision,
+}: ApprovalServiceOptions) {
   return {
     get approverName(): string | null {
       return approver?.name ?? null
@@ -64,8 +69,11 @@ export function createApprovalService({ approver, timeoutMs, now = Date.now, onD
         ),
       ])
       // Only an explicit, well-formed approval approves.
-      if (controller.signal.aborted) return { approved: false, reason: (controller.signal.reason as Error).message }
-      return outcome && outcome.approved === true ? { approved: true } : { approved: false, reason: outcome?.approved === false ? outcome.reason : 'invalid-decision' }
+      if (controller.signal.aborted)
+        return { approved: false, reason: (controller.signal.reason as Error).message }
+      return outcome && outcome.approved === true
+        ? { approved: true }
+        : { approved: false, reason: outcome?.approved === false ? outcome.reason : 'invalid-decision' }
     } catch {
       return { approved: false, reason: 'error' }
     } finally {

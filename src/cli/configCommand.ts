@@ -16,10 +16,17 @@ export function createConfigCommand(): Command {
         const cfg = loadConfig({ file: flags.config })
         const paths = resolvePaths(cfg)
         if (flags.json) printJson({ valid: true, config: cfg, paths })
-        else out(`Configuration is valid (file: ${flags.config ?? process.env.WALLETD_CONFIG ?? userConfigFile()}; data dir: ${paths.dataDir}).`)
+        else
+          out(
+            `Configuration is valid (file: ${flags.config ?? process.env.WALLETD_CONFIG ?? userConfigFile()}; data dir: ${paths.dataDir}).`,
+          )
       } catch (e) {
         if (flags.json && e instanceof StartupError) {
-          printJson({ valid: false, code: e.code, issues: e instanceof ConfigInvalidError ? e.metaMessages : [e.shortMessage] })
+          printJson({
+            valid: false,
+            code: e.code,
+            issues: e instanceof ConfigInvalidError ? e.metaMessages : [e.shortMessage],
+          })
           process.exitCode = ExitCode.config
           return
         }

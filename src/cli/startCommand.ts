@@ -40,8 +40,22 @@ export function createStartCommand(): Command {
     .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)')
     .option('--strict-port', 'fail instead of moving to the next port')
     .option('--config <file>', 'config file (default $XDG_CONFIG_HOME/walletd/config.json)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-    .option('--upstream <url>', 'upstream node URL (ws:// or http://), repeatable; its chain id is asked for', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .option(
+      '--upstream <url>',
+      'upstream node URL (ws:// or http://), repeatable; its chain id is asked for',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--data-dir <dir>', 'state directory (default $XDG_DATA_HOME/walletd)')
     .option('--host <addr>', 'bind address (default 127.0.0.1)')
     .option('--allow-remote', 'allow a non-loopback --host (dangerous: prints a warning)')
@@ -50,11 +64,14 @@ export function createStartCommand(): Command {
       try {
         config = loadConfig({ file: flags.config, overrides: flagsToOverrides(flags) })
         if (!LOOPBACK.has(config.server.host) && !config.server.allowRemote) {
-          err(`walletd: refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote. [WALLETD_ERR_USAGE]`)
+          err(
+            `walletd: refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote. [WALLETD_ERR_USAGE]`,
+          )
           process.exitCode = ExitCode.usage
           return
         }
-        if (!LOOPBACK.has(config.server.host)) err(`walletd: WARNING: binding ${config.server.host}: other machines can reach this daemon.`)
+        if (!LOOPBACK.has(config.server.host))
+          err(`walletd: WARNING: binding ${config.server.host}: other machines can reach this daemon.`)
       } catch (e) {
         process.exitCode = reportError(e)
         return
@@ -77,8 +94,12 @@ export function createStartCommand(): Command {
       ]
       if (daemon.devToken) {
         lines.push(`  dev token  ${daemon.devToken}`)
-        lines.push(`  try:       curl -s -H 'Authorization: Bearer ${daemon.devToken}' -H 'content-type: application/json' \\`)
-        lines.push(`               -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}' ${info.urls.http}`)
+        lines.push(
+          `  try:       curl -s -H 'Authorization: Bearer ${daemon.devToken}' -H 'content-type: application/json' \\`,
+        )
+        lines.push(
+          `               -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}' ${info.urls.http}`,
+        )
       }
       out(lines.join('\n'))
       let stopping = false

@@ -14,7 +14,10 @@ export function createStatusCommand(): Command {
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; config?: string; dataDir?: string }) => {
       try {
-        const config = loadConfig({ file: flags.config, overrides: flags.dataDir ? { dataDir: flags.dataDir } : {} })
+        const config = loadConfig({
+          file: flags.config,
+          overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
+        })
         const paths = resolvePaths(config)
         const info = readRuntimeFile(paths.runtimeFile)
         if (!info || !isProcessAlive(info.pid)) {
@@ -34,7 +37,12 @@ export function createStatusCommand(): Command {
           printJson({ running: true, ...info, health })
           return
         }
-        const h = health as { status?: string; ready?: boolean; connections?: number; chains?: { name: string; chainId: number; connected: boolean }[] }
+        const h = health as {
+          status?: string
+          ready?: boolean
+          connections?: number
+          chains?: { name: string; chainId: number; connected: boolean }[]
+        }
         out(
           [
             `walletd ${info.version} is running (pid ${info.pid}${info.dev ? ', dev mode' : ''})`,

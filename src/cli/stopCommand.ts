@@ -8,14 +8,19 @@ import { err, out, printJson, reportError } from './output.js'
 
 export function createStopCommand(): Command {
   return new Command('stop')
-    .description('Stop the running daemon gracefully (SIGTERM) and wait for it to exit. Exit 4 when not running.')
+    .description(
+      'Stop the running daemon gracefully (SIGTERM) and wait for it to exit. Exit 4 when not running.',
+    )
     .option('--json', 'machine-readable output')
     .option('--timeout <ms>', 'how long to wait', '10000')
     .option('--config <file>', 'config file')
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; timeout: string; config?: string; dataDir?: string }) => {
       try {
-        const config = loadConfig({ file: flags.config, overrides: flags.dataDir ? { dataDir: flags.dataDir } : {} })
+        const config = loadConfig({
+          file: flags.config,
+          overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
+        })
         const paths = resolvePaths(config)
         const info = readRuntimeFile(paths.runtimeFile)
         if (!info || !isProcessAlive(info.pid)) {

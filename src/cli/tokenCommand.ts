@@ -9,21 +9,33 @@ import { out, printJson, reportError } from './output.js'
 type Common = { config?: string; dataDir?: string; json?: boolean }
 
 function store(flags: Common) {
-  const config = loadConfig({ file: flags.config, overrides: flags.dataDir ? { dataDir: flags.dataDir } : {} })
+  const config = loadConfig({
+    file: flags.config,
+    overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
+  })
   return createTokenStore({ file: resolvePaths(config).tokensFile })
 }
 
 const common = (c: Command) =>
-  c.option('--json', 'machine-readable output').option('--config <file>', 'config file').option('--data-dir <dir>', 'state directory')
+  c
+    .option('--json', 'machine-readable output')
+    .option('--config <file>', 'config file')
+    .option('--data-dir <dir>', 'state directory')
 
 /** `walletd token create|list|revoke`: host tokens (stored hashed; effective at once in a running daemon). */
 export function createTokenCommand(): Command {
-  const token = new Command('token').description('Manage host tokens (what authorises a webview host or a script).')
+  const token = new Command('token').description(
+    'Manage host tokens (what authorises a webview host or a script).',
+  )
   common(
     token
       .command('create <name>')
       .description('Create a token and print it once (it is stored hashed).')
-      .option('--origin <origin>', 'restrict the token to this origin (repeatable)', (v: string, prev: string[] = []) => [...prev, v]),
+      .option(
+        '--origin <origin>',
+        'restrict the token to this origin (repeatable)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      ),
   ).action((name: string, flags: Common & { origin?: string[] }) => {
     try {
       const origins = (flags.origin ?? []).map((o) => {
@@ -33,22 +45,33 @@ export function createTokenCommand(): Command {
       })
       const { token: value, info } = store(flags).create(name, { origins })
       if (flags.json) printJson({ ...info, token: value })
-      else out(`${value}\n(token "${name}" created; it is shown only now — store it in the host's secret storage)`)
+      else
+        out(
+          `${value}\n(token "${name}" created; it is shown only now — store it in the host's secret storage)`,
+        )
     } catch (e) {
       process.exitCode = reportError(e)
     }
   })
-  common(token.command('list').description('List tokens (names, creation time, origins; never the secret).')).action((flags: Common) => {
+  common(
+    token.command('list').description('List tokens (names, creation time, origins; never the secret).'),
+  ).action((flags: Common) => {
     try {
       const list = store(flags).list()
       if (flags.json) printJson(list)
       else if (list.length === 0) out('No tokens.')
-      else for (const t of list) out(`${t.name}\tcreated ${new Date(t.createdAt).toISOString()}\t${t.origins ? t.origins.join(' ') : 'any origin'}`)
+      else
+        for (const t of list)
+          out(
+            `${t.name}\tcreated ${new Date(t.createdAt).toISOString()}\t${t.origins ? t.origins.join(' ') : 'any origin'}`,
+          )
     } catch (e) {
       process.exitCode = reportError(e)
     }
   })
-  common(token.command('revoke <name>').description('Revoke a token; connections it opened are closed.')).action((name: string, flags: Common) => {
+  common(
+    token.command('revoke <name>').description('Revoke a token; connections it opened are closed.'),
+  ).action((name: string, flags: Common) => {
     try {
       const revoked = store(flags).revoke(name)
       if (flags.json) printJson({ revoked, name })

@@ -31,7 +31,14 @@ describe('loadConfig', () => {
   })
 
   test('env names map to camelCase paths; non-config variables are ignored', () => {
-    expect(configFromEnv({ WALLETD_SERVER__MAX_PAYLOAD_BYTES: '2048', WALLETD_PASSWORD: 'x', WALLETD_DEV: 'true', OTHER: '1' })).toEqual({
+    expect(
+      configFromEnv({
+        WALLETD_SERVER__MAX_PAYLOAD_BYTES: '2048',
+        WALLETD_PASSWORD: 'x',
+        WALLETD_DEV: 'true',
+        OTHER: '1',
+      }),
+    ).toEqual({
       server: { maxPayloadBytes: 2048 },
       dev: true,
     })
@@ -44,12 +51,18 @@ describe('loadConfig', () => {
   })
 
   test('a bad value is refused, naming the key and the expected form', () => {
-    expect(() => loadConfig({ env: { ...noUserFile, WALLETD_SERVER__PORT: '"eighty"' } })).toThrow(/config\.server\.port: .*number/)
-    expect(() => loadConfig({ env: noUserFile, overrides: { server: { port: 70000 } } })).toThrow(/config\.server\.port/)
+    expect(() => loadConfig({ env: { ...noUserFile, WALLETD_SERVER__PORT: '"eighty"' } })).toThrow(
+      /config\.server\.port: .*number/,
+    )
+    expect(() => loadConfig({ env: noUserFile, overrides: { server: { port: 70000 } } })).toThrow(
+      /config\.server\.port/,
+    )
   })
 
   test('a missing explicit file or invalid JSON is a clear error', () => {
-    expect(() => loadConfig({ file: '/nonexistent/walletd.json', env: noUserFile })).toThrow(/Cannot read the config file/)
+    expect(() => loadConfig({ file: '/nonexistent/walletd.json', env: noUserFile })).toThrow(
+      /Cannot read the config file/,
+    )
     const dir = mkdtempSync(join(tmpdir(), 'walletd-cfg-'))
     writeFileSync(join(dir, 'bad.json'), '{ nope')
     expect(() => loadConfig({ file: join(dir, 'bad.json'), env: noUserFile })).toThrow(/not valid JSON/)
@@ -63,7 +76,9 @@ describe('loadConfig', () => {
   })
 
   test('config/walletd.schema.json is generated from the zod schema and up to date', () => {
-    const committed = JSON.parse(readFileSync(new URL('../../config/walletd.schema.json', import.meta.url), 'utf8'))
+    const committed = JSON.parse(
+      readFileSync(new URL('../../config/walletd.schema.json', import.meta.url), 'utf8'),
+    )
     expect(committed).toEqual(toConfigJsonSchema())
   })
 })

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { ConfigFileError, ConfigInvalidError } from '../errors/startup.js'
-import { type Config, ConfigSchema } from './schema.js'
 import { userConfigFile } from './paths.js'
+import { type Config, ConfigSchema } from './schema.js'
 
 export type LoadConfigOptions = {
   /** Explicit config file (`--config`); an error when missing. Else the XDG user file, if any. */
@@ -82,7 +82,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     let node = out
     for (const [i, key] of path.entries()) {
       if (i === path.length - 1) node[key] = value
-      else node = (node[key] ??= {}) as Record<string, unknown>
+      else {
+        node[key] ??= {}
+        node = node[key] as Record<string, unknown>
+      }
     }
   }
   return out
@@ -92,7 +95,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 export function formatConfigIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = ['config', ...issue.path.map(String)].join('.')
-    if (issue.code === 'unrecognized_keys') return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    if (issue.code === 'unrecognized_keys')
+      return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
     return `${path}: ${issue.message}`
   })
 }
@@ -102,7 +106,9 @@ export function parseConfig(input: unknown): Config {
   const result = ConfigSchema.safeParse(input)
   if (!result.success) {
     const issues = formatConfigIssues(result.error)
-    throw new ConfigInvalidError(`The configuration is invalid: ${issues.join('; ')}`, { metaMessages: issues })
+    throw new ConfigInvalidError(`The configuration is invalid: ${issues.join('; ')}`, {
+      metaMessages: issues,
+    })
   }
   return result.data
 }

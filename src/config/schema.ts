@@ -37,7 +37,11 @@ export const ChainSchema = z
       .min(1)
       .describe('Upstream RPC URLs; ws(s) preferred (subscriptions), http(s) as fallback.'),
     nativeCurrency: z
-      .object({ name: z.string().min(1), symbol: z.string().min(1).max(12), decimals: z.number().int().min(0).max(36) })
+      .object({
+        name: z.string().min(1),
+        symbol: z.string().min(1).max(12),
+        decimals: z.number().int().min(0).max(36),
+      })
       .strict()
       .default({ name: 'Ether', symbol: 'ETH', decimals: 18 }),
     blockExplorerUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
@@ -65,7 +69,11 @@ export const ConfigSchema = z
         port: port.describe('First port to try; 0 picks any free port.'),
         portRangeEnd: port.describe('Last port tried when the port is taken (bind-and-retry).'),
         strictPort: z.boolean().describe('Fail instead of moving to the next port.'),
-        maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024),
         maxJsonDepth: z.number().int().min(2).max(512),
         maxBatchSize: z.number().int().min(1).max(10000),
         maxIdLength: z.number().int().min(8).max(4096),
@@ -85,7 +93,9 @@ export const ConfigSchema = z
         maxTotal: positiveInt,
         maxInFlightPerConnection: positiveInt,
         maxSubscriptionsPerConnection: positiveInt,
-        maxBufferedBytes: positiveInt.describe('A socket whose unsent data exceeds this is closed (slow reader).'),
+        maxBufferedBytes: positiveInt.describe(
+          'A socket whose unsent data exceeds this is closed (slow reader).',
+        ),
       })
       .strict(),
     chains: z.array(ChainSchema).describe('The chain registry.'),

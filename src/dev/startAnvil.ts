@@ -63,7 +63,9 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     let out = ''
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new AnvilStartError(`Anvil did not start within ${timeoutMs} ms.`, { details: out.slice(-2000) }))
+      reject(
+        new AnvilStartError(`Anvil did not start within ${timeoutMs} ms.`, { details: out.slice(-2000) }),
+      )
     }, timeoutMs)
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8')
@@ -87,7 +89,11 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new AnvilStartError(`Anvil exited with code ${code} before listening.`, { details: out.slice(-2000) }))
+      reject(
+        new AnvilStartError(`Anvil exited with code ${code} before listening.`, {
+          details: out.slice(-2000),
+        }),
+      )
     })
   })
 

@@ -24,14 +24,21 @@ test('each class carries its own code', () => {
 })
 
 test('the serializer sends code, message and data only — never stack, cause or details', () => {
-  const err = new UserRejectedRequestError({ data: { reason: 'timeout' }, cause: new Error('secret cause'), details: 'secret details' })
+  const err = new UserRejectedRequestError({
+    data: { reason: 'timeout' },
+    cause: new Error('secret cause'),
+    details: 'secret details',
+  })
   const wire = toJsonRpcError(err)
   expect(wire).toEqual({ code: 4001, message: 'User rejected the request.', data: { reason: 'timeout' } })
   expect(JSON.stringify(wire)).not.toMatch(/secret|stack/)
 })
 
 test('anything that is not an RpcError becomes a bare internal error', () => {
-  expect(toJsonRpcError(new Error('private key 0xabc'))).toEqual({ code: InternalError.code, message: 'Internal error.' })
+  expect(toJsonRpcError(new Error('private key 0xabc'))).toEqual({
+    code: InternalError.code,
+    message: 'Internal error.',
+  })
   expect(toJsonRpcError('x')).toEqual({ code: -32603, message: 'Internal error.' })
   expect(new RpcError(7, 'custom') instanceof Error).toBe(true)
 })

@@ -74,7 +74,11 @@ export const UnauthorizedError = make(
 /** 4200: the method is not supported by walletd. */
 export const UnsupportedMethodError = make(4200, 'UnsupportedMethodError', 'Unsupported method.')
 /** 4900: disconnected from all chains. */
-export const DisconnectedError = make(4900, 'DisconnectedError', 'The provider is disconnected from all chains.')
+export const DisconnectedError = make(
+  4900,
+  'DisconnectedError',
+  'The provider is disconnected from all chains.',
+)
 /** 4901: the upstream of the requested chain is not reachable. */
 export const ChainDisconnectedError = make(
   4901,

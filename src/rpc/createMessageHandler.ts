@@ -38,7 +38,13 @@ export function createMessageHandler(
   const maxIdLength = config.server.maxIdLength
 
   // Cached label children: the hot path does no label hashing.
-  const perMethod = new Map<string, { ok: ReturnType<typeof metrics.requestsTotal.labels>; hist: ReturnType<typeof metrics.requestDuration.labels> }>()
+  const perMethod = new Map<
+    string,
+    {
+      ok: ReturnType<typeof metrics.requestsTotal.labels>
+      hist: ReturnType<typeof metrics.requestDuration.labels>
+    }
+  >()
   const labelsFor = (method: string) => {
     let m = perMethod.get(method)
     if (!m) {
@@ -50,7 +56,12 @@ export function createMessageHandler(
 
   function checkEnvelope(value: unknown): { id: JsonRpcId; request?: RpcRequest; error?: RpcError } {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { id: null, error: new InvalidRequestError({ message: 'Invalid request: expected a JSON-RPC 2.0 request object.' }) }
+      return {
+        id: null,
+        error: new InvalidRequestError({
+          message: 'Invalid request: expected a JSON-RPC 2.0 request object.',
+        }),
+      }
     }
     const v = value as Record<string, unknown>
     let id: JsonRpcId = null
@@ -64,25 +75,50 @@ export function createMessageHandler(
       ) {
         id = raw as JsonRpcId
       } else {
-        return { id: null, error: new InvalidRequestError({ message: `Invalid request: id must be a string (at most ${maxIdLength} characters), a number or null.` }) }
+        return {
+          id: null,
+          error: new InvalidRequestError({
+            message: `Invalid request: id must be a string (at most ${maxIdLength} characters), a number or null.`,
+          }),
+        }
       }
     }
     if (v.jsonrpc !== '2.0') {
-      if (typeof v.jsonrpc === 'string') return { id, error: new JsonRpcVersionUnsupportedError({ message: `JSON-RPC version not supported: got "${v.jsonrpc.slice(0, 16)}", expected "2.0".` }) }
+      if (typeof v.jsonrpc === 'string')
+        return {
+          id,
+          error: new JsonRpcVersionUnsupportedError({
+            message: `JSON-RPC version not supported: got "${v.jsonrpc.slice(0, 16)}", expected "2.0".`,
+          }),
+        }
       return { id, error: new InvalidRequestError({ message: 'Invalid request: "jsonrpc" must be "2.0".' }) }
     }
     if (typeof v.method !== 'string' || v.method.length === 0 || v.method.length > 128) {
-      return { id, error: new InvalidRequestError({ message: 'Invalid request: "method" must be a non-empty string of at most 128 characters.' }) }
+      return {
+        id,
+        error: new InvalidRequestError({
+          message: 'Invalid request: "method" must be a non-empty string of at most 128 characters.',
+        }),
+      }
     }
     if (v.params !== undefined && (typeof v.params !== 'object' || v.params === null)) {
-      return { id, error: new InvalidRequestError({ message: 'Invalid request: "params" must be an array or an object.' }) }
+      return {
+        id,
+        error: new InvalidRequestError({
+          message: 'Invalid request: "params" must be an array or an object.',
+        }),
+      }
     }
     const request: RpcRequest = { jsonrpc: '2.0', method: v.method, params: v.params }
     if (hasId) request.id = id
     return { id, request }
   }
 
-  async function handleRequest(value: unknown, conn: Connection, signal: AbortSignal): Promise<JsonRpcResponse | null> {
+  async function handleRequest(
+    value: unknown,
+    conn: Connection,
+    signal: AbortSignal,
+  ): Promise<JsonRpcResponse | null> {
     const started = performance.now()
     const { id, request, error } = checkEnvelope(value)
     if (!request) {
@@ -106,7 +142,8 @@ export function createMessageHandler(
     if ('error' in response) {
       metrics.requestsTotal.inc({ method: label, outcome: String(response.error.code) })
       metrics.errors.inc({ code: String(response.error.code) })
-      if (log.isLevelEnabled('debug')) log.debug({ rpcId: id, method: label, code: response.error.code }, 'request refused')
+      if (log.isLevelEnabled('debug'))
+        log.debug({ rpcId: id, method: label, code: response.error.code }, 'request refused')
     } else {
       m.ok.inc()
       if (log.isLevelEnabled('debug')) log.debug({ rpcId: id, method: label }, 'request ok')
@@ -114,12 +151,25 @@ export function createMessageHandler(
     return request.id === undefined ? null : response
   }
 
-  async function handleBatch(items: unknown[], conn: Connection, signal: AbortSignal): Promise<string | null> {
-    if (items.length === 0) return JSON.stringify(errorResponse(null, new InvalidRequestError({ message: 'Invalid request: empty batch.' })))
+  async function handleBatch(
+    items: unknown[],
+    conn: Connection,
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    if (items.length === 0)
+      return JSON.stringify(
+        errorResponse(null, new InvalidRequestError({ message: 'Invalid request: empty batch.' })),
+      )
     if (items.length > maxBatch) {
       metrics.requestsTotal.inc({ method: 'batch', outcome: String(LimitExceededError.code) })
       return JSON.stringify(
-        errorResponse(null, new LimitExceededError({ message: `Batch too large: ${items.length} requests, at most ${maxBatch}.`, data: { limit: 'batch', maxBatchSize: maxBatch } })),
+        errorResponse(
+          null,
+          new LimitExceededError({
+            message: `Batch too large: ${items.length} requests, at most ${maxBatch}.`,
+            data: { limit: 'batch', maxBatchSize: maxBatch },
+          }),
+        ),
       )
     }
     const responses = await Promise.all(items.map((item) => handleRequest(item, conn, signal)))
@@ -130,14 +180,23 @@ export function createMessageHandler(
   async function handleText(text: string, conn: Connection, signal: AbortSignal): Promise<string | null> {
     if (scanJsonDepth(text, maxDepth) > maxDepth) {
       metrics.requestsTotal.inc({ method: 'invalid', outcome: String(InvalidRequestError.code) })
-      return JSON.stringify(errorResponse(null, new InvalidRequestError({ message: `Invalid request: JSON nested deeper than ${maxDepth} levels.` })))
+      return JSON.stringify(
+        errorResponse(
+          null,
+          new InvalidRequestError({
+            message: `Invalid request: JSON nested deeper than ${maxDepth} levels.`,
+          }),
+        ),
+      )
     }
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
       metrics.requestsTotal.inc({ method: 'invalid', outcome: String(ParseError.code) })
-      return JSON.stringify(errorResponse(null, new ParseError({ message: 'Parse error: the message is not valid JSON.' })))
+      return JSON.stringify(
+        errorResponse(null, new ParseError({ message: 'Parse error: the message is not valid JSON.' })),
+      )
     }
     try {
       if (Array.isArray(value)) return await handleBatch(value, conn, signal)

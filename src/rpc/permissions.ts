@@ -19,6 +19,7 @@ export function permissionsOf(session: Session | undefined) {
 /** The accounts a connect request would expose: the signer's unlocked accounts. */
 export function connectableAccounts(services: Services) {
   const accounts = services.signer?.accounts() ?? []
-  if (accounts.length === 0) throw new UnauthorizedError({ message: 'walletd has no unlocked account to connect.' })
+  if (accounts.length === 0)
+    throw new UnauthorizedError({ message: 'walletd has no unlocked account to connect.' })
   return [...accounts]
 }

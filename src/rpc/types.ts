@@ -84,6 +84,7 @@ export type ApprovalPolicy = 'never' | 'always'
  * A wallet method: its params schema, the permission it needs, its rate-limit cost class, whether
  * it needs approval, and its handler. Declared in one module per wire method.
  */
+// biome-ignore lint/suspicious/noExplicitAny: the method table holds definitions of every param/result type
 export interface MethodDefinition<P = any, R = any, S = any> {
   readonly method: string
   readonly params: z.ZodType<P>

@@ -39,13 +39,24 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     connectionTimeout: s.requestTimeoutMs,
     return503OnClosing: true,
     serverFactory: (handler) => {
-      const server: Server = createHttpServer({ maxHeaderSize: s.maxHeaderBytes, requestTimeout: s.requestTimeoutMs, headersTimeout: s.headersTimeoutMs, keepAliveTimeout: s.keepAliveTimeoutMs }, handler)
+      const server: Server = createHttpServer(
+        {
+          maxHeaderSize: s.maxHeaderBytes,
+          requestTimeout: s.requestTimeoutMs,
+          headersTimeout: s.headersTimeoutMs,
+          keepAliveTimeout: s.keepAliveTimeoutMs,
+        },
+        handler,
+      )
       server.maxHeadersCount = s.maxHeadersCount
       return server
     },
   })
   app.setErrorHandler((err, _req, reply) => {
-    const status = typeof (err as { statusCode?: number }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500
+    const status =
+      typeof (err as { statusCode?: number }).statusCode === 'number'
+        ? (err as { statusCode: number }).statusCode
+        : 500
     if (status >= 500) opts.services.log.error({ err }, 'http error')
     reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })
   })
@@ -66,11 +77,19 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     tokens: opts.tokens,
     connections: opts.connections,
     metrics: opts.services.metrics,
-    limits: { maxPerOrigin: opts.services.config.connections.maxPerOrigin, maxTotal: opts.services.config.connections.maxTotal },
+    limits: {
+      maxPerOrigin: opts.services.config.connections.maxPerOrigin,
+      maxTotal: opts.services.config.connections.maxTotal,
+    },
   })
   registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
   registerRpcHttp(app, { services: opts.services, handler: opts.handler })
-  registerHealth(app, { services: opts.services, connections: opts.connections, version: opts.version, startedAt: opts.startedAt })
+  registerHealth(app, {
+    services: opts.services,
+    connections: opts.connections,
+    version: opts.version,
+    startedAt: opts.startedAt,
+  })
   opts.extraRoutes?.(app)
   return app
 }

@@ -44,7 +44,9 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
     if (next === stamp) return
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as { tokens?: TokenRecord[] }
-      records = Array.isArray(parsed.tokens) ? parsed.tokens.filter((r) => typeof r.hash === 'string' && r.hash.length === 64) : []
+      records = Array.isArray(parsed.tokens)
+        ? parsed.tokens.filter((r) => typeof r.hash === 'string' && r.hash.length === 64)
+        : []
     } catch {
       // A corrupt file authorises nobody (fail closed).
       records = []
@@ -60,8 +62,12 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
 
   return {
     /** Creates (or replaces) a named token; the plain token is returned once and never stored. */
-    create(name: string, options: { origins?: string[] | null; replace?: boolean } = {}): { token: string; info: TokenInfo } {
-      if (!TOKEN_NAME.test(name)) throw new TokenError(`Invalid token name "${name}": use 1–64 letters, digits, "_", "." or "-".`)
+    create(
+      name: string,
+      options: { origins?: string[] | null; replace?: boolean } = {},
+    ): { token: string; info: TokenInfo } {
+      if (!TOKEN_NAME.test(name))
+        throw new TokenError(`Invalid token name "${name}": use 1–64 letters, digits, "_", "." or "-".`)
       reload()
       if (records.some((r) => r.name === name) && !options.replace) {
         throw new TokenError(`A token named "${name}" already exists; revoke it first or pick another name.`)

@@ -45,13 +45,16 @@ export function acquireLock(lockFile: string, runtimeDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       let pid = Number.NaN
       try {
-        if (lstatSync(lockFile).isSymbolicLink()) throw new AlreadyRunningError(`The lock file ${lockFile} is a symlink; remove it.`)
+        if (lstatSync(lockFile).isSymbolicLink())
+          throw new AlreadyRunningError(`The lock file ${lockFile} is a symlink; remove it.`)
         pid = Number(readFileSync(lockFile, 'utf8').trim())
       } catch (e) {
         if (e instanceof AlreadyRunningError) throw e
       }
       if (isProcessAlive(pid) && pid !== process.pid) {
-        throw new AlreadyRunningError(`walletd is already running for this data dir (pid ${pid}). Stop it with \`walletd stop\`, or use another --data-dir.`)
+        throw new AlreadyRunningError(
+          `walletd is already running for this data dir (pid ${pid}). Stop it with \`walletd stop\`, or use another --data-dir.`,
+        )
       }
       try {
         unlinkSync(lockFile)

@@ -17,7 +17,9 @@ export function normalizeOrigin(header: string | string[] | undefined): OriginRe
   if (header === undefined) return { ok: false, reason: 'missing' }
   if (Array.isArray(header)) return { ok: false, reason: 'multiple Origin headers' }
   if (header.length === 0 || header.length > 2048) return { ok: false, reason: 'empty or oversized' }
-  if (/[\s,\u0000-\u001f\u007f]/.test(header)) return { ok: false, reason: 'whitespace, comma or control characters' }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\s,\u0000-\u001f\u007f]/.test(header))
+    return { ok: false, reason: 'whitespace, comma or control characters' }
   if (header === 'null') return { ok: false, reason: 'opaque origin (null)' }
   let url: URL
   try {
@@ -25,12 +27,16 @@ export function normalizeOrigin(header: string | string[] | undefined): OriginRe
   } catch {
     return { ok: false, reason: 'not a URL' }
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, reason: `scheme ${url.protocol} not allowed` }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return { ok: false, reason: `scheme ${url.protocol} not allowed` }
   if (url.username || url.password) return { ok: false, reason: 'userinfo not allowed' }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return { ok: false, reason: 'an origin has no path, query or fragment' }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+    return { ok: false, reason: 'an origin has no path, query or fragment' }
   if (!url.hostname || url.hostname.endsWith('.')) return { ok: false, reason: 'bad host' }
   // The raw header must not carry a path either ('https://a.example/' is not an origin).
-  if (header.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '').includes('/')) return { ok: false, reason: 'an origin has no path' }
-  if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname)) return { ok: false, reason: 'insecure origin: http is only allowed for loopback hosts' }
+  if (header.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '').includes('/'))
+    return { ok: false, reason: 'an origin has no path' }
+  if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname))
+    return { ok: false, reason: 'insecure origin: http is only allowed for loopback hosts' }
   return { ok: true, origin: `${url.protocol}//${url.host}` }
 }

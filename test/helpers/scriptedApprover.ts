@@ -4,10 +4,16 @@ import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/appr
  * Test-only approver: answers from a script ('approve' | 'reject' | 'hang'), then with the
  * fallback. Records every request it was shown. Never shipped in src/.
  */
-export function createScriptedApprover(script: Array<'approve' | 'reject' | 'hang'> = [], fallback: 'approve' | 'reject' = 'approve') {
+export function createScriptedApprover(
+  script: Array<'approve' | 'reject' | 'hang'> = [],
+  fallback: 'approve' | 'reject' = 'approve',
+) {
   const seen: ApprovalRequest[] = []
   const queue = [...script]
-  const approver: Approver & { seen: ApprovalRequest[]; push(...a: Array<'approve' | 'reject' | 'hang'>): void } = {
+  const approver: Approver & {
+    seen: ApprovalRequest[]
+    push(...a: Array<'approve' | 'reject' | 'hang'>): void
+  } = {
     name: 'scripted',
     seen,
     push: (...a) => queue.push(...a),
@@ -15,9 +21,15 @@ export function createScriptedApprover(script: Array<'approve' | 'reject' | 'han
       seen.push(request)
       const next = queue.shift() ?? fallback
       if (next === 'hang') {
-        return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ approved: false, reason: 'aborted' }), { once: true }))
+        return new Promise((resolve) =>
+          signal.addEventListener('abort', () => resolve({ approved: false, reason: 'aborted' }), {
+            once: true,
+          }),
+        )
       }
-      return Promise.resolve(next === 'approve' ? { approved: true } : { approved: false, reason: 'rejected' })
+      return Promise.resolve(
+        next === 'approve' ? { approved: true } : { approved: false, reason: 'rejected' },
+      )
     },
   }
   return approver

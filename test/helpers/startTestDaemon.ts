@@ -11,14 +11,16 @@ import { createWalletd, type Walletd } from '../../src/createWalletd.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import type { Signer } from '../../src/signer/types.js'
-import { connect, type ConnectOptions, type RpcClient } from './wsClient.js'
 import { createLogSink } from './logSink.js'
+import { type ConnectOptions, connect, type RpcClient } from './wsClient.js'
 
 export const TEST_ORIGIN = 'https://app.example'
 
 /** Anvil's first test accounts as a Signer (chain 31337 only). */
 export function devSigner(count = 5): Signer {
-  return createSigner({ accounts: Array.from({ length: count }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i })) })
+  return createSigner({
+    accounts: Array.from({ length: count }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i })),
+  })
 }
 
 export type TestDaemon = {
@@ -35,7 +37,10 @@ export type TestDaemon = {
   /** Opens a WebSocket with the test token and `origin` (default TEST_ORIGIN). */
   connect(opts?: ConnectOptions): Promise<RpcClient>
   /** POST /rpc with the test token. */
-  post(body: unknown, opts?: { origin?: string; token?: string | null; raw?: boolean }): Promise<{ status: number; body: any }>
+  post(
+    body: unknown,
+    opts?: { origin?: string; token?: string | null; raw?: boolean },
+  ): Promise<{ status: number; body: any }>
   close(): Promise<void>
 }
 
@@ -63,9 +68,20 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     runtimeDir: join(dataDir, 'run'),
     server: { port: 0 },
     log: { level: 'debug', format: 'json' },
-    chains: [{ chainId: 31337, name: 'Anvil', rpcUrls: [upstreamUrl], nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, blockExplorerUrls: [] }],
+    chains: [
+      {
+        chainId: 31337,
+        name: 'Anvil',
+        rpcUrls: [upstreamUrl],
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        blockExplorerUrls: [],
+      },
+    ],
   }
-  const config = loadConfig({ env: { XDG_CONFIG_HOME: join(dataDir, 'no-config') }, overrides: mergeConfig(base, options.config ?? {}) as DeepPartial<Config> })
+  const config = loadConfig({
+    env: { XDG_CONFIG_HOME: join(dataDir, 'no-config') },
+    overrides: mergeConfig(base, options.config ?? {}) as DeepPartial<Config>,
+  })
   const daemon = await createWalletd({
     config,
     env: {},
@@ -85,13 +101,18 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     dataDir,
     logger,
     logText: sink.text,
-    connect: (opts = {}) => connect(`ws://127.0.0.1:${daemon.port}/rpc`, { token, origin: TEST_ORIGIN, ...opts }),
+    connect: (opts = {}) =>
+      connect(`ws://127.0.0.1:${daemon.port}/rpc`, { token, origin: TEST_ORIGIN, ...opts }),
     async post(body, opts = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json' }
       const tok = opts.token === undefined ? token : opts.token
       if (tok) headers.authorization = `Bearer ${tok}`
       if (opts.origin) headers.origin = opts.origin
-      const res = await fetch(`${baseUrl}/rpc`, { method: 'POST', headers, body: opts.raw ? (body as string) : JSON.stringify(body) })
+      const res = await fetch(`${baseUrl}/rpc`, {
+        method: 'POST',
+        headers,
+        body: opts.raw ? (body as string) : JSON.stringify(body),
+      })
       const text = await res.text()
       let parsed: unknown = text
       try {

@@ -3,17 +3,28 @@ import WebSocket from 'ws'
 export type RpcClient = {
   socket: WebSocket
   /** Sends a request and resolves with the whole response object ({result} or {error}). */
-  call(method: string, params?: unknown): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }>
+  call(
+    method: string,
+    params?: unknown,
+  ): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }>
   /** Sends a raw frame and resolves with the next non-notification message, parsed. */
   raw(frame: string | Buffer, options?: { binary?: boolean }): Promise<unknown>
   /** Server pushes (subscriptions, events) received so far. */
   notifications: Array<{ method: string; params: unknown }>
-  waitForNotification(pred: (n: { method: string; params: unknown }) => boolean, timeoutMs?: number): Promise<{ method: string; params: unknown }>
+  waitForNotification(
+    pred: (n: { method: string; params: unknown }) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ method: string; params: unknown }>
   close(): Promise<void>
   closed: Promise<{ code: number; reason: string }>
 }
 
-export type ConnectOptions = { token?: string; origin?: string; via?: 'bearer' | 'protocol'; headers?: Record<string, string> }
+export type ConnectOptions = {
+  token?: string
+  origin?: string
+  via?: 'bearer' | 'protocol'
+  headers?: Record<string, string>
+}
 
 /** Opens a WebSocket to walletd like a host-injected provider (subprotocol token) or a Node client (Bearer). */
 export function connect(url: string, opts: ConnectOptions = {}): Promise<RpcClient> {
@@ -24,7 +35,9 @@ export function connect(url: string, opts: ConnectOptions = {}): Promise<RpcClie
   if (opts.token && opts.via === 'bearer') headers.authorization = `Bearer ${opts.token}`
   const socket = new WebSocket(url, protocols, { headers, perMessageDeflate: false })
   return new Promise((resolve, reject) => {
-    socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })))
+    socket.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })),
+    )
     socket.once('error', reject)
     socket.once('open', () => {
       socket.off('error', reject)
@@ -34,9 +47,15 @@ export function connect(url: string, opts: ConnectOptions = {}): Promise<RpcClie
       const rawWaiters: Array<(msg: unknown) => void> = []
       const notifications: Array<{ method: string; params: unknown }> = []
       const notifWaiters = new Set<() => void>()
-      const closed = new Promise<{ code: number; reason: string }>((r) => socket.once('close', (code, reason) => r({ code, reason: String(reason) })))
+      const closed = new Promise<{ code: number; reason: string }>((r) =>
+        socket.once('close', (code, reason) => r({ code, reason: String(reason) })),
+      )
       socket.on('message', (data) => {
-        const msg = JSON.parse(String(data)) as { id?: number | string | null; method?: string; params?: unknown }
+        const msg = JSON.parse(String(data)) as {
+          id?: number | string | null
+          method?: string
+          params?: unknown
+        }
         if (!Array.isArray(msg) && msg.method && msg.id === undefined) {
           notifications.push({ method: msg.method, params: msg.params })
           for (const w of notifWaiters) w()
@@ -58,7 +77,9 @@ export function connect(url: string, opts: ConnectOptions = {}): Promise<RpcClie
           const id = nextId++
           return new Promise((res) => {
             pending.set(id, res as (m: unknown) => void)
-            socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }))
+            socket.send(
+              JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }),
+            )
           })
         },
         raw(frame, options) {

@@ -1,7 +1,7 @@
 import { WebSocketProvider } from 'ethers'
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { createPublicClient, http, type PublicClient } from 'viem'
 import { foundry } from 'viem/chains'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import WebSocket from 'ws'
 import { startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
@@ -19,7 +19,11 @@ let logContract: `0x${string}`
 const anvilHttp = () => inject('anvilHttpUrl')
 
 async function anvilRpc(method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(anvilHttp(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const res = await fetch(anvilHttp(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
   const body = (await res.json()) as { result?: unknown; error?: unknown }
   if (body.error) throw new Error(JSON.stringify(body.error))
   return body.result
@@ -36,9 +40,15 @@ async function waitReceipt(hash: string) {
 
 beforeAll(async () => {
   d = await startTestDaemon()
-  direct = createPublicClient({ chain: foundry, transport: http(anvilHttp()) })
-  viaWalletd = createPublicClient({ chain: foundry, transport: http(d.httpUrl, { fetchOptions: { headers: { authorization: `Bearer ${d.token}` } } }) })
-  const ws = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], { headers: { origin: TEST_ORIGIN } })
+  direct = createPublicClient({ chain: foundry, transport: http(anvilHttp()), cacheTime: 0 })
+  viaWalletd = createPublicClient({
+    chain: foundry,
+    transport: http(d.httpUrl, { fetchOptions: { headers: { authorization: `Bearer ${d.token}` } } }),
+    cacheTime: 0,
+  })
+  const ws = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], {
+    headers: { origin: TEST_ORIGIN },
+  })
   ethersProvider = new WebSocketProvider(ws as never, 31337, { staticNetwork: true })
   client = await d.connect()
   // A contract that emits LOG0 on every call (deployed directly on Anvil, not through walletd).
@@ -49,6 +59,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  await ethersProvider?.removeAllListeners()
+  await new Promise((r) => setTimeout(r, 100))
   await ethersProvider?.destroy()
   await client?.close()
   await d?.close()
@@ -58,14 +70,22 @@ describe('reads through walletd equal Anvil', () => {
   test('chain id (answered locally) and block number', async () => {
     expect(await viaWalletd.getChainId()).toBe(31337)
     expect(Number((await ethersProvider.getNetwork()).chainId)).toBe(31337)
-    const [a, b, c] = await Promise.all([direct.getBlockNumber(), viaWalletd.getBlockNumber(), ethersProvider.getBlockNumber()])
+    const [a, b, c] = await Promise.all([
+      direct.getBlockNumber(),
+      viaWalletd.getBlockNumber(),
+      ethersProvider.getBlockNumber(),
+    ])
     expect(b).toBe(a)
     expect(BigInt(c)).toBe(a)
   })
 
   test('balance', async () => {
     const addr = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-    const [a, b, c] = await Promise.all([direct.getBalance({ address: addr }), viaWalletd.getBalance({ address: addr }), ethersProvider.getBalance(addr)])
+    const [a, b, c] = await Promise.all([
+      direct.getBalance({ address: addr }),
+      viaWalletd.getBalance({ address: addr }),
+      ethersProvider.getBalance(addr),
+    ])
     expect(b).toBe(a)
     expect(c).toBe(a)
   })
@@ -73,7 +93,9 @@ describe('reads through walletd equal Anvil', () => {
   test('block by number, code, call', async () => {
     const n = await direct.getBlockNumber()
     expect(await viaWalletd.getBlock({ blockNumber: n })).toEqual(await direct.getBlock({ blockNumber: n }))
-    expect(await viaWalletd.getCode({ address: logContract })).toBe(await direct.getCode({ address: logContract }))
+    expect(await viaWalletd.getCode({ address: logContract })).toBe(
+      await direct.getCode({ address: logContract }),
+    )
     const call = { to: logContract, data: '0x' as const }
     expect(await viaWalletd.call(call)).toEqual(await direct.call(call))
     expect(await ethersProvider.call(call)).toBe((await direct.call(call)).data ?? '0x')
@@ -89,9 +111,18 @@ describe('reads through walletd equal Anvil', () => {
   })
 
   test('a node error (bad block tag) is relayed unchanged', async () => {
-    const viaDirect = await fetch(anvilHttp(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'not-a-tag'] }) }).then((r) => r.json())
-    const res = await client.call('eth_getBalance', ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'not-a-tag'])
-    expect(res.error).toEqual((viaDirect as { error: unknown }).error)
+    // walletd's upstream is Anvil's WebSocket: ask Anvil the same over its WebSocket.
+    const params = ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'not-a-tag']
+    const ws = new WebSocket(inject('anvilWsUrl'))
+    await new Promise((r) => ws.once('open', r))
+    const viaDirect = await new Promise<{ error: unknown }>((resolve) => {
+      ws.once('message', (m) => resolve(JSON.parse(String(m))))
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params }))
+    })
+    ws.close()
+    const res = await client.call('eth_getBalance', params)
+    expect(res.error).toBeDefined()
+    expect(res.error).toEqual(viaDirect.error)
   })
 
   test('a batch over HTTP', async () => {
@@ -114,10 +145,16 @@ describe('subscriptions', () => {
   test('newHeads through walletd delivers the next block', async () => {
     const sub = await client.call('eth_subscribe', ['newHeads'])
     expect(typeof sub.result).toBe('string')
+    const before = BigInt(await anvilRpc('eth_blockNumber'))
     await anvilRpc('evm_mine')
-    const n = await client.waitForNotification((x) => x.method === 'eth_subscription' && (x.params as { subscription: string }).subscription === sub.result)
-    const head = (n.params as { result: { number: string } }).result
-    expect(BigInt(head.number)).toBe(await direct.getBlockNumber())
+    const n = await client.waitForNotification(
+      (x) =>
+        x.method === 'eth_subscription' && (x.params as { subscription: string }).subscription === sub.result,
+    )
+    const head = (n.params as { result: { number: string; hash: string } }).result
+    expect(BigInt(head.number)).toBeGreaterThan(before)
+    const block = await anvilRpc('eth_getBlockByNumber', [head.number, false])
+    expect(block.hash).toBe(head.hash)
     expect((await client.call('eth_unsubscribe', [sub.result])).result).toBe(true)
   })
 

@@ -14,7 +14,12 @@ test('/health reports chains and readiness, and names no origin, token or accoun
   await c.call('eth_chainId')
   const res = await fetch(`${d.baseUrl}/health`)
   expect(res.status).toBe(200)
-  const body = (await res.json()) as { status: string; ready: boolean; chains: { chainId: number; connected: boolean }[]; signer: { accounts: number } }
+  const body = (await res.json()) as {
+    status: string
+    ready: boolean
+    chains: { chainId: number; connected: boolean }[]
+    signer: { accounts: number }
+  }
   expect(body.status).toBe('ok')
   expect(body.ready).toBe(true)
   expect(body.chains).toEqual([expect.objectContaining({ chainId: 31337, connected: true })])

@@ -15,13 +15,21 @@ afterAll(async () => {
 })
 
 /** A raw HTTP request with full control of Host and other headers. */
-function rawRequest(path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawRequest(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: d.port, path, method, headers, setHost: false }, (res) => {
-      let text = ''
-      res.on('data', (c) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }))
-    })
+    const req = httpRequest(
+      { host: '127.0.0.1', port: d.port, path, method, headers, setHost: false, agent: false },
+      (res) => {
+        let text = ''
+        res.on('data', (c) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }))
+      },
+    )
     req.on('error', reject)
     if (body) req.write(body)
     req.end()
@@ -37,18 +45,27 @@ const upgradeHeaders = (extra: Record<string, string> = {}) => ({
 })
 
 describe('Host header (DNS rebinding)', () => {
-  test.each(['attacker.example:PORT', '0.0.0.0:PORT', '127.0.0.1.evil.example:PORT', 'localhost.evil.example:PORT', '127.0.0.1:1'])(
-    '%s → 403 on every route',
-    async (hostTemplate) => {
-      const host = hostTemplate.replace('PORT', String(d.port))
-      for (const path of ['/health', '/healthz', '/readyz', '/metrics', '/rpc']) {
-        const res = await rawRequest(path, { host })
-        expect(res.status, path).toBe(403)
-      }
-      const up = await rawRequest('/rpc', { host, ...upgradeHeaders({ 'sec-websocket-protocol': `walletd.v1, walletd.token.${d.token}`, origin: TEST_ORIGIN }) })
-      expect(up.status).toBe(403)
-    },
-  )
+  test.each([
+    'attacker.example:PORT',
+    '0.0.0.0:PORT',
+    '127.0.0.1.evil.example:PORT',
+    'localhost.evil.example:PORT',
+    '127.0.0.1:1',
+  ])('%s → 403 on every route', async (hostTemplate) => {
+    const host = hostTemplate.replace('PORT', String(d.port))
+    for (const path of ['/health', '/healthz', '/readyz', '/metrics', '/rpc']) {
+      const res = await rawRequest(path, { host })
+      expect(res.status, path).toBe(403)
+    }
+    const up = await rawRequest('/rpc', {
+      host,
+      ...upgradeHeaders({
+        'sec-websocket-protocol': `walletd.v1, walletd.token.${d.token}`,
+        origin: TEST_ORIGIN,
+      }),
+    })
+    expect(up.status).toBe(403)
+  })
 
   test.each(['127.0.0.1', 'localhost', '[::1]'])('%s:PORT is accepted', async (h) => {
     const res = await rawRequest('/healthz', { host: `${h}:${d.port}` })
@@ -58,19 +75,28 @@ describe('Host header (DNS rebinding)', () => {
 
 describe('Origin and token', () => {
   test('a foreign origin without a token is refused before the upgrade (401)', async () => {
-    await expect(connect(d.wsUrl, { origin: 'https://evil.example' })).rejects.toMatchObject({ statusCode: 401 })
+    await expect(connect(d.wsUrl, { origin: 'https://evil.example' })).rejects.toMatchObject({
+      statusCode: 401,
+    })
   })
 
   test('a wrong token is refused (401)', async () => {
-    await expect(connect(d.wsUrl, { origin: TEST_ORIGIN, token: `wdt_${'A'.repeat(43)}` })).rejects.toMatchObject({ statusCode: 401 })
+    await expect(
+      connect(d.wsUrl, { origin: TEST_ORIGIN, token: `wdt_${'A'.repeat(43)}` }),
+    ).rejects.toMatchObject({ statusCode: 401 })
   })
 
-  test.each(['null', 'file://', 'https://user@app.example', 'http://app.example', 'chrome-extension://abc'])('Origin %j is refused (403)', async (origin) => {
-    await expect(connect(d.wsUrl, { origin, token: d.token })).rejects.toMatchObject({ statusCode: 403 })
-  })
+  test.each(['null', 'file://', 'https://user@app.example', 'http://app.example', 'chrome-extension://abc'])(
+    'Origin %j is refused (403)',
+    async (origin) => {
+      await expect(connect(d.wsUrl, { origin, token: d.token })).rejects.toMatchObject({ statusCode: 403 })
+    },
+  )
 
   test('a token in the query string is not accepted', async () => {
-    await expect(connect(`${d.wsUrl}?token=${d.token}`, { origin: TEST_ORIGIN })).rejects.toMatchObject({ statusCode: 401 })
+    await expect(connect(`${d.wsUrl}?token=${d.token}`, { origin: TEST_ORIGIN })).rejects.toMatchObject({
+      statusCode: 401,
+    })
   })
 
   test('the token entry is never echoed as the subprotocol', async () => {
@@ -99,18 +125,33 @@ describe('Origin and token', () => {
     const { token } = d.daemon.tokens.create('bound', { origins: ['https://a.example'] })
     const ok = await connect(d.wsUrl, { origin: 'https://a.example', token })
     await ok.close()
-    await expect(connect(d.wsUrl, { origin: 'https://b.example', token })).rejects.toMatchObject({ statusCode: 401 })
+    await expect(connect(d.wsUrl, { origin: 'https://b.example', token })).rejects.toMatchObject({
+      statusCode: 401,
+    })
   })
 
   test('HTTP POST /rpc needs the token too; cookies are no credential', async () => {
-    const res = await d.post({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }, { token: null, origin: TEST_ORIGIN })
+    const res = await d.post(
+      { jsonrpc: '2.0', id: 1, method: 'eth_chainId' },
+      { token: null, origin: TEST_ORIGIN },
+    )
     expect(res.status).toBe(401)
-    const withCookie = await rawRequest('/rpc', { host: `127.0.0.1:${d.port}`, cookie: `token=${d.token}`, 'content-type': 'application/json' }, 'POST', '{}')
+    const withCookie = await rawRequest(
+      '/rpc',
+      { host: `127.0.0.1:${d.port}`, cookie: `token=${d.token}`, 'content-type': 'application/json' },
+      'POST',
+      '{}',
+    )
     expect(withCookie.status).toBe(401)
   })
 
   test('a cross-site text/plain POST is refused (415) even with a token', async () => {
-    const res = await rawRequest('/rpc', { host: `127.0.0.1:${d.port}`, authorization: `Bearer ${d.token}`, 'content-type': 'text/plain' }, 'POST', '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}')
+    const res = await rawRequest(
+      '/rpc',
+      { host: `127.0.0.1:${d.port}`, authorization: `Bearer ${d.token}`, 'content-type': 'text/plain' },
+      'POST',
+      '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
+    )
     expect(res.status).toBe(415)
   })
 
@@ -120,7 +161,15 @@ describe('Origin and token', () => {
       expect(res.status).toBe(403)
       expect(res.headers['access-control-allow-origin']).toBeUndefined()
     }
-    const pre = await rawRequest('/rpc', { host: `127.0.0.1:${d.port}`, origin: 'https://evil.example', 'access-control-request-method': 'POST' }, 'OPTIONS')
+    const pre = await rawRequest(
+      '/rpc',
+      {
+        host: `127.0.0.1:${d.port}`,
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+      },
+      'OPTIONS',
+    )
     expect(pre.status).toBeGreaterThanOrEqual(400)
     expect(pre.headers['access-control-allow-origin']).toBeUndefined()
   })
@@ -128,7 +177,9 @@ describe('Origin and token', () => {
 
 describe('connection caps', () => {
   test('per-origin cap refuses the next upgrade with 429; other origins still connect', async () => {
-    const open = await Promise.all(Array.from({ length: 4 }, () => d.connect({ origin: 'https://cap.example' })))
+    const open = await Promise.all(
+      Array.from({ length: 4 }, () => d.connect({ origin: 'https://cap.example' })),
+    )
     await expect(d.connect({ origin: 'https://cap.example' })).rejects.toMatchObject({ statusCode: 429 })
     const other = await d.connect({ origin: 'https://other.example' })
     expect((await other.call('eth_chainId')).result).toBe('0x7a69')
@@ -139,13 +190,18 @@ describe('connection caps', () => {
   })
 
   test('the global cap holds across origins', async () => {
-    const open = await Promise.all(Array.from({ length: 6 }, (_, i) => d.connect({ origin: `https://g${i}.example` })))
+    const open = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => d.connect({ origin: `https://g${i}.example` })),
+    )
     await expect(d.connect({ origin: 'https://g-last.example' })).rejects.toMatchObject({ statusCode: 429 })
     await Promise.all(open.map((c) => c.close()))
   })
 
   test('permessage-deflate is not negotiated', async () => {
-    const ws = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], { headers: { origin: TEST_ORIGIN }, perMessageDeflate: true })
+    const ws = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], {
+      headers: { origin: TEST_ORIGIN },
+      perMessageDeflate: true,
+    })
     await new Promise((r) => ws.once('open', r))
     expect(ws.extensions).toBe('')
     ws.close()

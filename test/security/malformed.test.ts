@@ -21,7 +21,13 @@ beforeAll(async () => {
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as { id: number; method: string }
       seenUpstream.push(msg.method)
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: msg.method === 'eth_chainId' ? '0x7a69' : '0x1' }))
+      ws.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: msg.id,
+          result: msg.method === 'eth_chainId' ? '0x7a69' : '0x1',
+        }),
+      )
     }),
   )
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
@@ -57,14 +63,21 @@ describe('malformed frames', () => {
     ['id an object', '{"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId"}', -32600],
     ['a huge id', JSON.stringify({ jsonrpc: '2.0', id: 'x'.repeat(10_000), method: 'eth_chainId' }), -32600],
     ['empty batch', '[]', -32600],
-    ['deeply nested JSON', `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, -32600],
+    [
+      'deeply nested JSON',
+      `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+      -32600,
+    ],
   ])('%s → %i', async (_name, frame, code) => {
     const res = await c.raw(frame)
     expect(errorOf(res).code).toBe(code)
   })
 
   test('an id that is valid is echoed back with the error', async () => {
-    const res = (await c.raw('{"jsonrpc":"2.0","id":"abc","method":"nope_nothing"}')) as { id: unknown; error: { code: number } }
+    const res = (await c.raw('{"jsonrpc":"2.0","id":"abc","method":"nope_nothing"}')) as {
+      id: unknown
+      error: { code: number }
+    }
     expect(res.id).toBe('abc')
     expect(res.error.code).toBe(4200)
   })
@@ -82,7 +95,9 @@ describe('malformed frames', () => {
 
   test('an oversized frame closes the socket with 1009; the daemon keeps serving', async () => {
     const big = await d.connect()
-    big.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: ['x'.repeat(2 * 1024 * 1024)] }))
+    big.socket.send(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: ['x'.repeat(2 * 1024 * 1024)] }),
+    )
     const { code } = await big.closed
     expect(code).toBe(1009)
     expect((await c.call('eth_chainId')).result).toBe('0x7a69')
@@ -106,7 +121,11 @@ describe('malformed frames', () => {
   })
 
   test('a batch over the size cap is refused as a whole, cheaply', async () => {
-    const batch = Array.from({ length: 10_000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_blockNumber' }))
+    const batch = Array.from({ length: 10_000 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'eth_blockNumber',
+    }))
     const before = seenUpstream.length
     const res = await c.raw(JSON.stringify(batch))
     expect(errorOf(res).code).toBe(-32005)
@@ -115,13 +134,18 @@ describe('malformed frames', () => {
 })
 
 describe('method dispatch fails closed', () => {
-  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('%s is not a method (4200)', async (method) => {
-    const res = await c.raw(JSON.stringify({ jsonrpc: '2.0', id: 1, method }))
-    expect(errorOf(res).code).toBe(4200)
-  })
+  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    '%s is not a method (4200)',
+    async (method) => {
+      const res = await c.raw(JSON.stringify({ jsonrpc: '2.0', id: 1, method }))
+      expect(errorOf(res).code).toBe(4200)
+    },
+  )
 
   test('params carrying __proto__ pollute nothing', async () => {
-    const res = await c.raw('{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[{"__proto__":{"polluted":1}},"latest"]}')
+    const res = await c.raw(
+      '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[{"__proto__":{"polluted":1}},"latest"]}',
+    )
     expect(res).toBeDefined()
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })

@@ -8,5 +8,6 @@ export const ethCoinbase = defineMethod({
   permission: 'none',
   cost: 'read',
   approval: 'never',
-  handler: async ({ ctx, services }) => services.sessions.peek(ctx.conn.origin)?.accounts[0]?.toLowerCase() ?? null,
+  handler: async ({ ctx, services }) =>
+    services.sessions.peek(ctx.conn.origin)?.accounts[0]?.toLowerCase() ?? null,
 })

@@ -26,9 +26,17 @@ const walletMethods: readonly MethodDefinition[] = [
 ]
 
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */
-export function createMethodTable(extra: readonly MethodDefinition[] = []): ReadonlyMap<string, MethodDefinition> {
+export function createMethodTable(
+  extra: readonly MethodDefinition[] = [],
+): ReadonlyMap<string, MethodDefinition> {
   const table = new Map<string, MethodDefinition>()
-  for (const m of [...forwardedMethods, ...walletMethods, ...signingMethods, ...subscriptionMethods, ...extra]) {
+  for (const m of [
+    ...forwardedMethods,
+    ...walletMethods,
+    ...signingMethods,
+    ...subscriptionMethods,
+    ...extra,
+  ]) {
     if (table.has(m.method)) throw new Error(`method ${m.method} is defined twice`)
     table.set(m.method, m)
   }

@@ -55,7 +55,8 @@ function forward(method: string): MethodDefinition {
     permission: 'none',
     cost: 'read',
     approval: 'never',
-    handler: ({ params, ctx, services }) => upstreamFor(services, ctx).request(method, params, { signal: ctx.signal }),
+    handler: ({ params, ctx, services }) =>
+      upstreamFor(services, ctx).request(method, params, { signal: ctx.signal }),
   })
 }
 

@@ -12,7 +12,8 @@ export const walletSwitchEthereumChain = defineMethod({
   params: z.tuple([z.object({ chainId: zChainIdHex }).strict()]),
   permission: 'none',
   cost: 'prompt',
-  approval: ({ params: [{ chainId }], ctx, services }) => services.sessions.get(ctx.conn.origin).chainId !== chainId,
+  approval: ({ params: [{ chainId }], ctx, services }) =>
+    services.sessions.get(ctx.conn.origin).chainId !== chainId,
   prepare: async ({ params: [{ chainId }], ctx, services }) => {
     const chain = services.chains.get(chainId)
     if (!chain) throw unknownChain(chainId)

@@ -18,7 +18,9 @@ export function createAuthorizeMiddleware({ sessions }: { sessions: SessionStore
     }
     for (const account of method.accounts?.(ctx.params as never) ?? []) {
       if (!sessions.isPermitted(ctx.conn.origin, account)) {
-        throw new UnauthorizedError({ message: `The account ${account} has not been authorized for this origin.` })
+        throw new UnauthorizedError({
+          message: `The account ${account} has not been authorized for this origin.`,
+        })
       }
     }
     return next()

@@ -11,7 +11,8 @@ export function createRequireApprovalMiddleware(services: Services): Middleware 
   return async function requireApproval(ctx, next) {
     const method = ctx.method!
     if (method.approval === 'never') return next()
-    if (typeof method.approval === 'function' && !method.approval({ params: ctx.params, ctx, services })) return next()
+    if (typeof method.approval === 'function' && !method.approval({ params: ctx.params, ctx, services }))
+      return next()
     const draft = method.prepare
       ? await method.prepare({ params: ctx.params, ctx, services })
       : { summary: `${method.method} from ${ctx.conn.origin}`, details: {}, warnings: [] }
@@ -20,13 +21,24 @@ export function createRequireApprovalMiddleware(services: Services): Middleware 
       { origin: ctx.conn.origin, method: method.method, chainId, draft },
       ctx.signal,
     )
-    services.metrics.approvals.inc({ method: method.method, decision: decision.approved ? 'approved' : decision.reason })
-    ctx.log.info({ approvalId: request.id, approved: decision.approved, reason: decision.approved ? undefined : decision.reason }, 'approval decided')
+    services.metrics.approvals.inc({
+      method: method.method,
+      decision: decision.approved ? 'approved' : decision.reason,
+    })
+    ctx.log.info(
+      {
+        approvalId: request.id,
+        approved: decision.approved,
+        reason: decision.approved ? undefined : decision.reason,
+      },
+      'approval decided',
+    )
     if (!decision.approved) {
       throw new UserRejectedRequestError({
-        message: decision.reason === 'no-approver'
-          ? 'User rejected the request: no approver is configured.'
-          : `User rejected the request (${decision.reason}).`,
+        message:
+          decision.reason === 'no-approver'
+            ? 'User rejected the request: no approver is configured.'
+            : `User rejected the request (${decision.reason}).`,
         data: { reason: decision.reason, approvalId: request.id },
       })
     }

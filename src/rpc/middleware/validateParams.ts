@@ -10,7 +10,9 @@ export function createValidateParamsMiddleware(): Middleware {
       const issues = result.error.issues
         .slice(0, 3)
         .map((i) => (i.path.length ? `params.${i.path.join('.')}: ${i.message}` : `params: ${i.message}`))
-      throw new InvalidParamsError({ message: `Invalid parameters for ${method.method}: ${issues.join('; ')}` })
+      throw new InvalidParamsError({
+        message: `Invalid parameters for ${method.method}: ${issues.join('; ')}`,
+      })
     }
     ctx.params = result.data
     return next()

@@ -18,11 +18,21 @@ export type HealthReport = {
  * Ready means able to sign: an account is unlocked and every chain's upstream is reachable. The
  * report names no origins, accounts or tokens.
  */
-export function healthReport(services: Services, connections: ConnectionRegistry, version: string, startedAt: number): HealthReport {
+export function healthReport(
+  services: Services,
+  connections: ConnectionRegistry,
+  version: string,
+  startedAt: number,
+): HealthReport {
   const chains = services.chains.list().map((c) => {
     const up = services.upstreams.get(c.chainId)
     const st = up?.status()
-    return { chainId: c.chainId, name: c.name, connected: st?.connected ?? false, transport: st?.transport ?? 'http' }
+    return {
+      chainId: c.chainId,
+      name: c.name,
+      connected: st?.connected ?? false,
+      transport: st?.transport ?? 'http',
+    }
   })
   const accounts = services.signer?.accounts().length ?? 0
   const upstreamsOk = chains.length > 0 && chains.every((c) => c.connected)
@@ -42,19 +52,33 @@ export function healthReport(services: Services, connections: ConnectionRegistry
 
 export function registerHealth(
   app: FastifyInstance,
-  { services, connections, version, startedAt }: { services: Services; connections: ConnectionRegistry; version: string; startedAt: number },
+  {
+    services,
+    connections,
+    version,
+    startedAt,
+  }: { services: Services; connections: ConnectionRegistry; version: string; startedAt: number },
 ) {
   app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const report = healthReport(services, connections, version, startedAt)
-    return reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store').send({ ready: report.ready, status: report.status })
+    return reply
+      .code(report.ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ ready: report.ready, status: report.status })
   })
   app.get('/health', async (_req, reply) => {
     const report = healthReport(services, connections, version, startedAt)
-    return reply.code(report.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(report)
+    return reply
+      .code(report.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(report)
   })
   app.get('/metrics', async (_req, reply) => {
     const text = await services.metrics.registry.metrics()
-    return reply.header('content-type', services.metrics.registry.contentType).header('cache-control', 'no-store').send(text)
+    return reply
+      .header('content-type', services.metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(text)
   })
 }

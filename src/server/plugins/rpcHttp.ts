@@ -9,16 +9,24 @@ import type { Services } from '../../services.js'
  * viem's http transport, cast --rpc-headers). JSON bodies only (a `text/plain` cross-site POST is
  * refused with 415); the body is read as text so the depth guard runs before JSON.parse.
  */
-export function registerRpcHttp(app: FastifyInstance, { services, handler }: { services: Services; handler: MessageHandler }) {
+export function registerRpcHttp(
+  app: FastifyInstance,
+  { services, handler }: { services: Services; handler: MessageHandler },
+) {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: services.config.server.maxPayloadBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: services.config.server.maxPayloadBytes },
+    (_req, body, done) => done(null, body),
+  )
 
   app.post('/rpc', async (req, reply) => {
     const caller = req.caller!
     const abort = new AbortController()
     const closers: Array<() => void> = []
-    req.raw.once('close', () => {
-      if (!reply.sent) abort.abort(new Error('client went away'))
+    // The response stream closing before we wrote it means the client went away.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort(new Error('client went away'))
     })
     const connId = randomUUID()
     const conn: Connection = {
@@ -36,7 +44,15 @@ export function registerRpcHttp(app: FastifyInstance, { services, handler }: { s
     let out: string | null
     if (!frame.ok) {
       services.metrics.rateLimited.inc({ limit: frame.limit })
-      out = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32005, message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`, data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit } } })
+      out = JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32005,
+          message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`,
+          data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit },
+        },
+      })
     } else {
       out = await handler.handleText(String(req.body ?? ''), conn, abort.signal)
     }

@@ -20,7 +20,10 @@ const errorFrame = (err: unknown) => JSON.stringify({ jsonrpc: '2.0', id: null, 
  * in-flight cap, then the message handler. Slow readers are closed, not buffered without bound;
  * a heartbeat terminates dead peers; closing cancels the connection's pending work.
  */
-export function registerRpcSocket(app: FastifyInstance, { services, handler, connections }: RpcSocketOptions) {
+export function registerRpcSocket(
+  app: FastifyInstance,
+  { services, handler, connections }: RpcSocketOptions,
+) {
   const { config, metrics, limiter } = services
   const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
   const gauge = metrics.connectionsActive.labels('ws')
@@ -86,21 +89,41 @@ export function registerRpcSocket(app: FastifyInstance, { services, handler, con
 
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
-        send(errorFrame(new ParseError({ message: 'Parse error: binary frames are not accepted; send JSON text.' })))
+        send(
+          errorFrame(
+            new ParseError({ message: 'Parse error: binary frames are not accepted; send JSON text.' }),
+          ),
+        )
         return
       }
       const frame = limiter.takeFrame(connId)
       if (!frame.ok) {
         metrics.rateLimited.inc({ limit: frame.limit })
-        send(errorFrame(new LimitExceededError({ message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`, data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit } })))
+        send(
+          errorFrame(
+            new LimitExceededError({
+              message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`,
+              data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit },
+            }),
+          ),
+        )
         return
       }
       if (conn.inFlight >= maxInFlightPerConnection) {
         metrics.rateLimited.inc({ limit: 'inflight' })
-        send(errorFrame(new LimitExceededError({ message: `Too many requests in flight on this connection (at most ${maxInFlightPerConnection}).`, data: { retryAfterMs: 100, limit: 'inflight' } })))
+        send(
+          errorFrame(
+            new LimitExceededError({
+              message: `Too many requests in flight on this connection (at most ${maxInFlightPerConnection}).`,
+              data: { retryAfterMs: 100, limit: 'inflight' },
+            }),
+          ),
+        )
         return
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8')
       conn.inFlight++
       handler.handleText(text, conn, abort.signal).then(
         (out) => {
