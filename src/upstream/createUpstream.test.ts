@@ -7,13 +7,12 @@ import { RpcError, UpstreamRpcError } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
 import { createMetrics } from '../metrics.js'
 import { createUpstream, type CreateUpstreamParameters } from './createUpstream.js'
-import type { Upstream } from './types.js'
 
 type Req = { id: unknown; method: string; params: unknown[] }
 /** Answers a request: a response body (without jsonrpc/id), or undefined for no answer. */
 type Script = (req: Req, socket: WebSocket) => Record<string, unknown> | undefined
 
-const cleanups: Array<() => Promise<unknown> | void> = []
+const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!()
 })
