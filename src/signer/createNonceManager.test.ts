@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { createNonceManager } from './createNonceManager.js'
+
+const key = { chainId: 1, address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const }
+
+/** A node whose pending count moves when the next nonce is broadcast. */
+function fakeChain() {
+  let pending = 0
+  const sent: number[] = []
+  return {
+    sent,
+    pending: async () => pending,
+    broadcast: async (nonce: number) => {
+      await new Promise((r) => setImmediate(r))
+      sent.push(nonce)
+      if (nonce === pending) pending++
+      return nonce
+    },
+  }
+}
+
+describe('createNonceManager', () => {
+  it('gives 20 concurrent sends from one account distinct, gap-free nonces', async () => {
+    const nonces = createNonceManager()
+    const chain = fakeChain()
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => nonces.withNonce(key, { pending: chain.pending }, chain.broadcast)),
+    )
+    expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(chain.sent).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(nonces.busy()).toBe(0)
+  })
+
+  it('a failed send consumes no nonce: the next send reuses it', async () => {
+    const nonces = createNonceManager()
+    const chain = fakeChain()
+    const outcomes = await Promise.allSettled([
+      nonces.withNonce(key, { pending: chain.pending }, chain.broadcast),
+      nonces.withNonce(key, { pending: chain.pending }, async () => {
+        throw new Error('node refused')
+      }),
+      nonces.withNonce(key, { pending: chain.pending }, chain.broadcast),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(chain.sent).toEqual([0, 1])
+  })
+
+  it('trusts its own counter over a lagging pending count, for a while', async () => {
+    let t = 0
+    const nonces = createNonceManager({ rememberMs: 1000, now: () => t })
+    const lagging = async () => 5
+    expect(await nonces.withNonce(key, { pending: lagging }, async (n) => n)).toBe(5)
+    expect(await nonces.withNonce(key, { pending: lagging }, async (n) => n)).toBe(6)
+    expect(nonces.peek(key)).toBe(7)
+    t = 5000 // the remembered counter expired: a dropped transaction cannot leave a permanent gap
+    expect(await nonces.withNonce(key, { pending: lagging }, async (n) => n)).toBe(5)
+  })
+
+  it('uses a fixed nonce as given and does not let a gap move the counter', async () => {
+    const nonces = createNonceManager()
+    expect(await nonces.withNonce(key, { pending: async () => 2, fixed: 9 }, async (n) => n)).toBe(9)
+    expect(await nonces.withNonce(key, { pending: async () => 2 }, async (n) => n)).toBe(2)
+  })
+
+  it('keeps accounts and chains independent (one account waiting does not block another)', async () => {
+    const nonces = createNonceManager()
+    let release!: () => void
+    const held = nonces.withNonce(
+      key,
+      { pending: async () => 0 },
+      () =>
+        new Promise<number>((r) => {
+          release = () => r(0)
+        }),
+    )
+    const other = await nonces.withNonce({ ...key, chainId: 2 }, { pending: async () => 7 }, async (n) => n)
+    expect(other).toBe(7)
+    release()
+    expect(await held).toBe(0)
+  })
+
+  it('refuses a nonsensical pending count from the upstream', async () => {
+    const nonces = createNonceManager()
+    await expect(nonces.withNonce(key, { pending: async () => -1 }, async (n) => n)).rejects.toThrow()
+    expect(nonces.busy()).toBe(0)
+  })
+})

@@ -1,0 +1,170 @@
+import { pino } from 'pino'
+import type { Hex } from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import { keccak256, parseTransaction } from 'viem/utils'
+import { createApprovalService } from '../../src/approval/createApprovalService.js'
+import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
+import type { Config } from '../../src/config/schema.js'
+import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
+import { UpstreamRpcError } from '../../src/errors/rpc.js'
+import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
+import { createMetrics } from '../../src/metrics.js'
+import { createMethodTable } from '../../src/rpc/methods/index.js'
+import { createRpcPipeline } from '../../src/rpc/createRpcPipeline.js'
+import type { Connection, RequestContext } from '../../src/rpc/types.js'
+import type { Services } from '../../src/services.js'
+import { createSessionStore } from '../../src/session/createSessionStore.js'
+import { createNonceManager } from '../../src/signer/createNonceManager.js'
+import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
+import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
+import type { Upstream } from '../../src/upstream/types.js'
+
+export const CHAIN_ID = 31337
+export const ORIGIN = 'https://app.example'
+export const accounts = Array.from({ length: 3 }, (_, i) =>
+  mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }),
+)
+
+/** An approver that records what it is shown and answers from `decide` (default: approve). */
+export function recordingApprover(
+  decide: (r: ApprovalRequest) => Promise<ApprovalDecision> = async () => ({ approved: true }),
+) {
+  const seen: ApprovalRequest[] = []
+  const approver: Approver = {
+    name: 'scripted',
+    decide: async (request) => {
+      seen.push(request)
+      return decide(request)
+    },
+  }
+  return { approver, seen }
+}
+
+type Handler = (params: any) => unknown | Promise<unknown>
+
+/**
+ * A node in memory: per-account pending nonce, balances, a base fee, code; records raw
+ * transactions. Any method can be overridden with `on(method, fn)`.
+ */
+export function createFakeUpstream(chainId = CHAIN_ID) {
+  const calls: { method: string; params: any }[] = []
+  const nonces = new Map<string, number>()
+  const balances = new Map<string, bigint>()
+  const code = new Map<string, Hex>()
+  const sent: { raw: Hex; tx: ReturnType<typeof parseTransaction>; from: string }[] = []
+  let baseFee: bigint | null = 1_000_000_000n
+  const overrides = new Map<string, Handler>()
+  const q = (n: bigint | number) => `0x${n.toString(16)}`
+  const defaults: Record<string, Handler> = {
+    eth_getTransactionCount: ([a]) => q(nonces.get(a.toLowerCase()) ?? 0),
+    eth_getBlockByNumber: () => ({
+      number: '0x10',
+      gasLimit: q(30_000_000),
+      ...(baseFee === null ? {} : { baseFeePerGas: q(baseFee) }),
+    }),
+    eth_getBalance: ([a]) => q(balances.get(a.toLowerCase()) ?? 10n ** 22n),
+    eth_getCode: ([a]) => code.get(a.toLowerCase()) ?? '0x',
+    eth_estimateGas: ([call]) => (call.data && call.data !== '0x' ? q(50_000) : q(21_000)),
+    eth_maxPriorityFeePerGas: () => q(1_000_000_000),
+    eth_gasPrice: () => q(2_000_000_000),
+    eth_sendRawTransaction: async ([raw]) => {
+      const tx = parseTransaction(raw)
+      const from = (await recoverTransactionSigner(raw)).toLowerCase()
+      const pending = nonces.get(from) ?? 0
+      if (tx.nonce! < pending) throw new UpstreamRpcError(-32000, 'nonce too low')
+      sent.push({ raw, tx, from })
+      // Like a node: the pending count moves when the next nonce arrives.
+      if (tx.nonce === pending) nonces.set(from, pending + 1)
+      return keccak256(raw)
+    },
+  }
+  const upstream = {
+    chainId,
+    url: 'fake://node',
+    supportsSubscriptions: false,
+    async request(method: string, params: unknown) {
+      calls.push({ method, params })
+      const fn = overrides.get(method) ?? defaults[method]
+      if (!fn) throw new UpstreamRpcError(-32601, `fake node has no ${method}`)
+      return fn(params)
+    },
+    subscribe: async () => ({ unsubscribe: async () => {} }),
+    status: () => ({ chainId, url: 'fake://node', transport: 'http', connected: true, lastError: null }),
+    close: async () => {},
+    ready: async () => {},
+  } as unknown as Upstream
+  return {
+    upstream,
+    calls,
+    sent,
+    nonces,
+    balances,
+    code,
+    setBaseFee: (v: bigint | null) => {
+      baseFee = v
+    },
+    on: (method: string, fn: Handler) => overrides.set(method, fn),
+  }
+}
+
+export type Harness = Awaited<ReturnType<typeof createSigningHarness>>
+
+/** The real pipeline and method table over fake services (no network). */
+export function createSigningHarness(
+  options: { approver?: Approver | null; grant?: boolean; now?: () => number } = {},
+) {
+  const node = createFakeUpstream()
+  const now = options.now ?? (() => 1_700_000_000_000)
+  const sessions = createSessionStore({ defaultChainId: () => CHAIN_ID, now })
+  const log = pino({ level: 'silent' })
+  const services: Services = {
+    config: {} as Config,
+    log,
+    metrics: createMetrics({ defaults: false }),
+    chains: createChainRegistry([], CHAIN_ID),
+    upstreams: {
+      get: (id: number) => (id === CHAIN_ID ? node.upstream : undefined),
+      all: () => [node.upstream],
+      close: async () => {},
+    },
+    sessions,
+    approvals: createApprovalService({
+      approver: options.approver === undefined ? recordingApprover().approver : options.approver,
+      timeoutMs: 10_000,
+      now,
+    }),
+    limiter: { take: () => ({ ok: true }), takeFrame: () => ({ ok: true }), releaseConnection: () => {} },
+    signer: createSigner({ accounts }),
+    nonces: createNonceManager({ now }),
+    subscriptions: undefined as never,
+    now,
+  } as unknown as Services
+  if (options.grant !== false) sessions.grantAccounts(ORIGIN, [accounts[0]!.address, accounts[1]!.address])
+  const pipeline = createRpcPipeline(services, createMethodTable())
+  const conn: Connection = {
+    id: 'c1',
+    transport: 'ws',
+    origin: ORIGIN,
+    tokenName: null,
+    log,
+    notify: undefined,
+    onClose: () => {},
+    closed: false,
+    inFlight: 0,
+  }
+  /** Runs one request; resolves `{ result }` or `{ error: { code, message, data } }`. */
+  async function call(method: string, params?: unknown, origin = ORIGIN) {
+    const ctx: RequestContext = {
+      request: { jsonrpc: '2.0', id: 1, method, params },
+      conn: { ...conn, origin },
+      log,
+      signal: new AbortController().signal,
+    }
+    try {
+      return { result: (await pipeline(ctx)) as any, error: undefined }
+    } catch (err) {
+      return { result: undefined, error: toJsonRpcError(err) }
+    }
+  }
+  return { services, node, sessions, call }
+}
