@@ -4,7 +4,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { keccak256, parseTransaction } from 'viem/utils'
 import { createApprovalService } from '../../src/approval/createApprovalService.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
-import type { Config } from '../../src/config/schema.js'
+import { loadConfig } from '../../src/config/loadConfig.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { UpstreamRpcError } from '../../src/errors/rpc.js'
 import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
@@ -118,7 +118,7 @@ export function createSigningHarness(
   const sessions = createSessionStore({ defaultChainId: () => CHAIN_ID, now })
   const log = pino({ level: 'silent' })
   const services: Services = {
-    config: {} as Config,
+    config: loadConfig({ env: { XDG_CONFIG_HOME: '/nonexistent/walletd-test' } }),
     log,
     metrics: createMetrics({ defaults: false }),
     chains: createChainRegistry([], CHAIN_ID),
