@@ -120,21 +120,23 @@ export function createAccountCommand(deps: AccountCommandDeps = {}): Command {
 
   /** Encrypts with a new passphrase and writes; zeroes the key. */
   async function store(flags: Common, key: Buffer, passphrase?: Buffer): Promise<void> {
-    const { keystoreDir } = paths(flags)
-    const pass =
-      passphrase ??
-      (await getPassphrase(source(flags), 'New passphrase for the keystore: ', { confirm: true, warn }))
+    let pass = passphrase
     try {
+      const { keystoreDir } = paths(flags)
       const address = privateKeyAddress(key)
       const existing = findKeystoreFile(keystoreDir, address)
       if (existing) throw new KeystoreError(`Account ${address} already exists in ${existing}`)
+      pass ??= await getPassphrase(source(flags), 'New passphrase for the keystore: ', {
+        confirm: true,
+        warn,
+      })
       const ks = await encryptKeystore(key, pass, encryptOpts)
       const file = writeKeystoreFile(keystoreDir, ks)
       if (flags.json) print(JSON.stringify({ address, file }))
       else print(`${address}\t${file}`)
     } finally {
       key.fill(0)
-      pass.fill(0)
+      pass?.fill(0)
     }
   }
 

@@ -70,7 +70,7 @@ describe('keystore directory', () => {
       try {
         listKeystoreAccounts(dir)
       } catch (e) {
-        return e as InsecurePermissionsError
+        return e as InstanceType<typeof InsecurePermissionsError>
       }
     })()
     expect(err).toBeInstanceOf(InsecurePermissionsError)
