@@ -104,6 +104,7 @@ export function createFakeUpstream(chainId = CHAIN_ID) {
       baseFee = v
     },
     on: (method: string, fn: Handler) => overrides.set(method, fn),
+    off: (method: string) => overrides.delete(method),
   }
 }
 
