@@ -103,6 +103,15 @@ describe('encryptKeystore', () => {
       { env: { ...process.env, CAST_PASSWORD: undefined } },
     )
     expect(stdout.trim()).toBe(privateKeyToAddress(`0x${hex(KEY)}`))
+    // Unlocking a standard file runs the KDF off the event loop: timers keep firing meanwhile.
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 5)
+    try {
+      expect(hex(await decryptKeystore(ks, 'walletd pass'))).toBe(hex(KEY))
+    } finally {
+      clearInterval(timer)
+    }
+    expect(ticks).toBeGreaterThan(0)
   }, 60_000)
 })
 
