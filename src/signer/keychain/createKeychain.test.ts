@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { KeystoreError } from '../../errors/startup.js'
-import { createKeychain, KeychainUnavailableError, type KeychainBackend } from './createKeychain.js'
+import { createKeychain, type KeychainBackend, KeychainUnavailableError } from './createKeychain.js'
 import { createPassphraseVault } from './createPassphraseVault.js'
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'

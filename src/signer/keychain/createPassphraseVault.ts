@@ -3,8 +3,8 @@ import { unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Address } from 'viem'
 import { KeystoreError } from '../../errors/startup.js'
-import { ensurePrivateDirChecked, readPrivateFile } from '../keystore/keystoreDir.js'
 import { writeFileAtomic } from '../../util/writeFileAtomic.js'
+import { ensurePrivateDirChecked, readPrivateFile } from '../keystore/keystoreDir.js'
 import type { Keychain } from './createKeychain.js'
 
 /**

@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto'
 import { KeystoreError } from '../../errors/startup.js'
-import { deriveKey } from './deriveKey.js'
 import type { KdfLimiter } from './createKdfLimiter.js'
+import { deriveKey } from './deriveKey.js'
 import { keystoreMac } from './keystoreMac.js'
 import { checkScryptParams, type ScryptParams } from './parseKeystore.js'
 import { privateKeyAddress } from './privateKeyAddress.js'

@@ -1,6 +1,6 @@
+import type { Address } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { bytesToHex } from 'viem/utils'
-import type { Address } from 'viem'
 import { KeystoreError } from '../../errors/startup.js'
 
 /**
