@@ -86,8 +86,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
         gas =
           estimated === 21_000n && tx.data === '0x' ? 21_000n : (estimated * (100n + bufferPercent)) / 100n
         // The buffer never pushes the limit above the block gas limit (unless the estimate itself is).
-        if (block.gasLimit !== null && gas > block.gasLimit)
-          gas = estimated > block.gasLimit ? estimated : block.gasLimit
+        if (block.gasLimit !== null && gas > block.gasLimit) gas = maxBigInt(estimated, block.gasLimit)
       }
 
       const base = { chainId, to: tx.to ?? undefined, value: tx.value, data: tx.data, gas }
@@ -234,6 +233,8 @@ async function suggestPriorityFee(
     return fallback
   }
 }
+
+const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
 
 const toHex = (n: bigint): Hex => `0x${n.toString(16)}`
 

@@ -1,4 +1,5 @@
 import type { TypedDataDefinition } from 'viem'
+import { InternalError } from '../../errors/rpc.js'
 import type { Services } from '../../services.js'
 import { signerFor } from '../../signer/signerFor.js'
 import { defineMethod } from '../defineMethod.js'
@@ -42,7 +43,9 @@ export function defineSignTypedData(
         prepared: parsed.definition,
       }
     },
-    handler: async ({ params: [address], services, prepared }) =>
-      signerFor(services as Services, address).signTypedData(address, prepared as TypedDataDefinition),
+    handler: async ({ params: [address], services, prepared }) => {
+      if (!prepared) throw new InternalError({ details: `${method} ran without prepared typed data` })
+      return signerFor(services as Services, address).signTypedData(address, prepared as TypedDataDefinition)
+    },
   })
 }
