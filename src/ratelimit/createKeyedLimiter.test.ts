@@ -4,7 +4,12 @@ import { toTierSpec } from './createTieredBucket.js'
 
 const fakeClock = (start = 0) => {
   let t = start
-  return { now: () => t, advance: (ms: number) => void (t += ms) }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 describe('createKeyedLimiter', () => {
@@ -44,9 +49,9 @@ describe('createKeyedLimiter', () => {
     expect(limiter.check('victim', spec)).not.toBeNull()
   })
 
-  it('forgets buckets that are full again (idle eviction) on inserts', () => {
+  it('forgets buckets that are full again (idle eviction) on inserts once half full', () => {
     const clock = fakeClock()
-    const limiter = createKeyedLimiter({ maxKeys: 100, now: clock.now, sweepBatch: 4 })
+    const limiter = createKeyedLimiter({ maxKeys: 20, now: clock.now, sweepBatch: 4 })
     for (let i = 0; i < 10; i++) limiter.take(`k${i}`, spec)
     expect(limiter.size).toBe(10)
     clock.advance(999) // one token short of full

@@ -3,7 +3,12 @@ import { createRefusalLog } from './createRefusalLog.js'
 
 const fakeClock = (start = 0) => {
   let t = start
-  return { now: () => t, advance: (ms: number) => void (t += ms) }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 describe('createRefusalLog', () => {

@@ -10,7 +10,12 @@ const defaults = ConfigSchema.parse(
 
 const fakeClock = (start = 1_000_000) => {
   let t = start
-  return { now: () => t, advance: (ms: number) => void (t += ms) }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 /** A config with easy numbers: read 5 at once, 1/s; global and connection out of the way. */
@@ -111,7 +116,10 @@ describe('createRequestLimiter', () => {
     const clock = fakeClock()
     const limiter = createRequestLimiter({ config: config({ domainFactor: 1 }), now: clock.now })
     expect(drain(() => limiter.take(req('https://a.one.co.uk')))).toBe(5)
-    expect(limiter.take(req('https://b.one.co.uk'))).toMatchObject({ ok: false, limit: 'domain:read:perSecond' })
+    expect(limiter.take(req('https://b.one.co.uk'))).toMatchObject({
+      ok: false,
+      limit: 'domain:read:perSecond',
+    })
     expect(drain(() => limiter.take(req('https://two.co.uk')))).toBe(5)
     expect(drain(() => limiter.take(req('https://www.three.co.uk')))).toBe(5)
   })
@@ -142,24 +150,35 @@ describe('createRequestLimiter', () => {
 
   it('the global limit applies across origins', () => {
     const clock = fakeClock()
-    const limiter = createRequestLimiter({ config: config({ global: { burst: 12, perSecond: 4 } }), now: clock.now })
+    const limiter = createRequestLimiter({
+      config: config({ global: { burst: 12, perSecond: 4 } }),
+      now: clock.now,
+    })
     let passed = 0
     for (let i = 0; i < 100; i++) if (limiter.take(req(`https://o${i}.example`)).ok) passed++
     expect(passed).toBe(12)
-    expect(limiter.take(req('https://fresh.example'))).toEqual({ ok: false, retryAfterMs: 250, limit: 'global:perSecond' })
+    expect(limiter.take(req('https://fresh.example'))).toEqual({
+      ok: false,
+      retryAfterMs: 250,
+      limit: 'global:perSecond',
+    })
     clock.advance(250)
     expect(limiter.take(req('https://fresh.example')).ok).toBe(true)
   })
 
   it('a request refused by a later key consumes nothing from the earlier ones', () => {
     const clock = fakeClock()
-    const limiter = createRequestLimiter({ config: config({ global: { burst: 3, perSecond: 1 } }), now: clock.now })
+    const limiter = createRequestLimiter({
+      config: config({ global: { burst: 3, perSecond: 1 } }),
+      now: clock.now,
+    })
     // Empty the global bucket with other origins.
     for (const o of ['https://x.example', 'https://y.example', 'https://z.example']) {
       expect(limiter.take(req(o)).ok).toBe(true)
     }
     // 100 requests from a fresh origin, all refused by the global bucket…
-    for (let i = 0; i < 100; i++) expect(limiter.take(req('https://victim.example')).limit).toBe('global:perSecond')
+    for (let i = 0; i < 100; i++)
+      expect(limiter.take(req('https://victim.example')).limit).toBe('global:perSecond')
     expect(limiter.stats().originKeys).toBe(3) // …created no bucket…
     // …and once the global bucket refilled, the origin still has its whole burst of 5.
     clock.advance(3000)
@@ -170,9 +189,13 @@ describe('createRequestLimiter', () => {
 
   it('a request refused by the origin bucket consumes nothing from the domain or global buckets', () => {
     const clock = fakeClock()
-    const limiter = createRequestLimiter({ config: config({ global: { burst: 6, perSecond: 0.001 } }), now: clock.now })
+    const limiter = createRequestLimiter({
+      config: config({ global: { burst: 6, perSecond: 0.001 } }),
+      now: clock.now,
+    })
     expect(drain(() => limiter.take(req('https://a.evil.example')))).toBe(5)
-    for (let i = 0; i < 100; i++) expect(limiter.take(req('https://a.evil.example')).limit).toBe('origin:read:perSecond')
+    for (let i = 0; i < 100; i++)
+      expect(limiter.take(req('https://a.evil.example')).limit).toBe('origin:read:perSecond')
     // One global token and 5 domain tokens are left.
     expect(limiter.take(req('https://b.evil.example')).ok).toBe(true)
     expect(limiter.take(req('https://c.evil.example')).limit).toBe('global:perSecond')
@@ -180,10 +203,17 @@ describe('createRequestLimiter', () => {
 
   it('reports the longest wait when several buckets refuse', () => {
     const clock = fakeClock()
-    const limiter = createRequestLimiter({ config: config({ global: { burst: 5, perSecond: 0.1 } }), now: clock.now })
+    const limiter = createRequestLimiter({
+      config: config({ global: { burst: 5, perSecond: 0.1 } }),
+      now: clock.now,
+    })
     expect(drain(() => limiter.take(req('https://app.example')))).toBe(5)
     // origin: 1000 ms; global: 10 000 ms.
-    expect(limiter.take(req('https://app.example'))).toEqual({ ok: false, retryAfterMs: 10_000, limit: 'global:perSecond' })
+    expect(limiter.take(req('https://app.example'))).toEqual({
+      ok: false,
+      retryAfterMs: 10_000,
+      limit: 'global:perSecond',
+    })
   })
 
   it('charges frames per connection, and forgets a released connection', () => {

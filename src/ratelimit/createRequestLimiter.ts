@@ -1,5 +1,5 @@
 import type { Config, CostClass } from '../config/schema.js'
-import { createKeyedLimiter } from './createKeyedLimiter.js'
+import { createKeyedLimiter, type KeyedLimiter } from './createKeyedLimiter.js'
 import {
   bucketRefusal,
   consumeBucket,
@@ -34,8 +34,21 @@ export type RequestLimiterWithStats = RequestLimiter & {
   stats(): RequestLimiterStats
 }
 
-/** The budgets of one cost class or one overridden method (`prefix` keeps their keys apart). */
-type Budget = { label: string; prefix: string; origin: TierSpec; domain: TierSpec }
+/**
+ * The budgets of one cost class or one overridden method, with their own bucket maps keyed by the
+ * origin or domain string itself: a concatenated key would be a fresh string to hash on every
+ * lookup (~300 ns each), while `conn.origin` and the cached domain strings keep their hash.
+ */
+type Budget = {
+  label: string
+  origin: TierSpec
+  domain: TierSpec
+  origins: KeyedLimiter
+  domains: KeyedLimiter
+  /** `origin:<label>` and `domain:<label>` (built once: the refusal path stays allocation-light). */
+  originScope: string
+  domainScope: string
+}
 
 const OK: LimitVerdict = Object.freeze({ ok: true }) as LimitVerdict
 
@@ -56,20 +69,21 @@ const OK: LimitVerdict = Object.freeze({ ok: true }) as LimitVerdict
  * after which the request passes if nothing else drew on those buckets.
  *
  * `takeFrame` charges the per-connection bucket (`connection:<tier>`), before parsing.
- * Every map is bounded by `maxKeys` (origins, domains, connections and the domain cache each).
+ * Every map is bounded by `maxKeys`: origins and domains per class (and per overridden method),
+ * connections, and the origin → domain cache.
  */
 export function createRequestLimiter({
   config,
   now,
   domainOf = registrableDomainOf,
 }: RequestLimiterOptions): RequestLimiterWithStats {
-  const origins = createKeyedLimiter({ maxKeys: config.maxKeys, now })
-  const domains = createKeyedLimiter({ maxKeys: config.maxKeys, now })
+  const budgets: Budget[] = []
   const frames = createKeyedLimiter({ maxKeys: config.maxKeys, now })
   const domainCache = new Map<string, string | null>()
+  const sum = (f: (b: Budget) => number) => budgets.reduce((n, b) => n + f(b), 0)
   const stats = (): RequestLimiterStats => ({
-    originKeys: origins.size,
-    domainKeys: domains.size,
+    originKeys: sum((b) => b.origins.size),
+    domainKeys: sum((b) => b.domains.size),
     connectionKeys: frames.size,
     cachedDomains: domainCache.size,
   })
@@ -78,20 +92,27 @@ export function createRequestLimiter({
     return { take: () => OK, takeFrame: () => OK, releaseConnection: () => {}, stats }
   }
 
-  const budget = (label: string, kind: 'c' | 'm', tier: Config['rateLimit']['classes']['read']): Budget => ({
-    label,
-    prefix: kind + '\n' + label + '\n',
-    origin: toTierSpec(tier),
-    domain: toTierSpec(tier, config.domainFactor),
-  })
+  const budget = (label: string, tier: Config['rateLimit']['classes']['read']): Budget => {
+    const b: Budget = {
+      label,
+      origin: toTierSpec(tier),
+      domain: toTierSpec(tier, config.domainFactor),
+      origins: createKeyedLimiter({ maxKeys: config.maxKeys, now }),
+      domains: createKeyedLimiter({ maxKeys: config.maxKeys, now }),
+      originScope: 'origin:' + label,
+      domainScope: 'domain:' + label,
+    }
+    budgets.push(b)
+    return b
+  }
   const classes: Record<CostClass, Budget> = {
-    read: budget('read', 'c', config.classes.read),
-    prompt: budget('prompt', 'c', config.classes.prompt),
-    sign: budget('sign', 'c', config.classes.sign),
+    read: budget('read', config.classes.read),
+    prompt: budget('prompt', config.classes.prompt),
+    sign: budget('sign', config.classes.sign),
   }
   // A Map, not the config object: a method named `constructor` or `__proto__` must not find Object.prototype.
   const methods = new Map<string, Budget>(
-    Object.entries(config.methods).map(([method, tier]) => [method, budget(method, 'm', tier)]),
+    Object.entries(config.methods).map(([method, tier]) => [method, budget(method, tier)]),
   )
   const globalSpec = toTierSpec(config.global)
   const globalState = newBucketState(globalSpec, now())
@@ -112,29 +133,27 @@ export function createRequestLimiter({
   const refused = (refusal: Refusal, scope: string): LimitVerdict => ({
     ok: false,
     retryAfterMs: refusal.retryAfterMs,
-    limit: `${scope}:${refusal.tier}`,
+    limit: scope + ':' + refusal.tier,
   })
 
   function take({ origin, method, cost }: { origin: string; method: string; cost: CostClass }): LimitVerdict {
     const at = now()
     // An unknown cost class (a bug) fails closed onto the strictest class.
     const b = methods.get(method) ?? classes[cost] ?? classes.sign
-    const originKey = b.prefix + origin
     const domain = cachedDomainOf(origin)
-    const domainKey = domain === null ? null : b.prefix + domain
 
     let worst: Refusal | null = null
     let scope = ''
-    const r1 = origins.check(originKey, b.origin, at)
+    const r1 = b.origins.check(origin, b.origin, at)
     if (r1 !== null) {
       worst = r1
-      scope = 'origin:' + b.label
+      scope = b.originScope
     }
-    if (domainKey !== null) {
-      const r2 = domains.check(domainKey, b.domain, at)
+    if (domain !== null) {
+      const r2 = b.domains.check(domain, b.domain, at)
       if (r2 !== null && (worst === null || r2.retryAfterMs > worst.retryAfterMs)) {
         worst = r2
-        scope = 'domain:' + b.label
+        scope = b.domainScope
       }
     }
     refillBucket(globalSpec, globalState, at)
@@ -145,8 +164,8 @@ export function createRequestLimiter({
     }
     if (worst !== null) return refused(worst, scope)
 
-    origins.commit(originKey, b.origin, at)
-    if (domainKey !== null) domains.commit(domainKey, b.domain, at)
+    b.origins.commit(origin, b.origin, at)
+    if (domain !== null) b.domains.commit(domain, b.domain, at)
     consumeBucket(globalSpec, globalState)
     return OK
   }

@@ -3,7 +3,12 @@ import { createTieredBucket, toTierSpec } from './createTieredBucket.js'
 
 const fakeClock = (start = 0) => {
   let t = start
-  return { now: () => t, advance: (ms: number) => void (t += ms) }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
 }
 
 describe('createTieredBucket', () => {
@@ -16,7 +21,10 @@ describe('createTieredBucket', () => {
 
   it('the minute tier refuses once a minute worth is used, whatever the burst tier has', () => {
     const clock = fakeClock()
-    const bucket = createTieredBucket({ tiers: { burst: 100, perSecond: 100, perMinute: 10 }, now: clock.now })
+    const bucket = createTieredBucket({
+      tiers: { burst: 100, perSecond: 100, perMinute: 10 },
+      now: clock.now,
+    })
     for (let i = 0; i < 10; i++) expect(bucket.take()).toBeNull()
     // 10 per minute: one token per 6 s.
     expect(bucket.take()).toEqual({ retryAfterMs: 6000, tier: 'perMinute' })

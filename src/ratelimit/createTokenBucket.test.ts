@@ -3,7 +3,15 @@ import { createTokenBucket } from './createTokenBucket.js'
 
 const fakeClock = (start = 1_000_000) => {
   let t = start
-  return { now: () => t, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) }
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+    set: (ms: number) => {
+      t = ms
+    },
+  }
 }
 
 describe('createTokenBucket', () => {
@@ -81,7 +89,9 @@ describe('createTokenBucket', () => {
     const clock = fakeClock()
     expect(() => createTokenBucket({ capacity: 0, refillPerSecond: 1, now: clock.now })).toThrow(RangeError)
     expect(() => createTokenBucket({ capacity: 1, refillPerSecond: 0, now: clock.now })).toThrow(RangeError)
-    expect(() => createTokenBucket({ capacity: 1, refillPerSecond: Number.NaN, now: clock.now })).toThrow(RangeError)
+    expect(() => createTokenBucket({ capacity: 1, refillPerSecond: Number.NaN, now: clock.now })).toThrow(
+      RangeError,
+    )
     const bucket = createTokenBucket({ capacity: 2, refillPerSecond: 1, now: clock.now })
     expect(() => bucket.take(3)).toThrow(RangeError)
     expect(bucket.take(2)).toBe(0)

@@ -25,7 +25,12 @@ const rateLimit: RateLimitConfig = {
 
 function setup() {
   let t = 0
-  const clock = { now: () => t, advance: (ms: number) => void (t += ms) }
+  const clock = {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms
+    },
+  }
   const lines: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -77,7 +82,11 @@ describe('createRateLimitMiddleware', () => {
     for (let i = 0; i < 3; i++) await run('https://other.example').catch(() => {})
     const warned = () => lines.filter((l) => l.msg === 'rate limit exceeded')
     expect(warned()).toHaveLength(2)
-    expect(warned()[0]).toMatchObject({ origin: 'https://app.example', limit: 'origin:read:perSecond', refusals: 1 })
+    expect(warned()[0]).toMatchObject({
+      origin: 'https://app.example',
+      limit: 'origin:read:perSecond',
+      refusals: 1,
+    })
     expect(warned()[1]).toMatchObject({ origin: 'https://other.example', refusals: 1 })
     clock.advance(10_000)
     for (let i = 0; i < 3; i++) await run('https://app.example').catch(() => {})
