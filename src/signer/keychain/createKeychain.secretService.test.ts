@@ -17,9 +17,14 @@ const children: ChildProcess[] = []
 let busPid: number | undefined
 let mode: 'existing bus' | 'private bus' | 'none' = 'none'
 
-async function waitAvailable(): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
-    if (await createKeychain({ timeoutMs: 2000, service: 'walletd-test' }).available()) return true
+let lastReason: string | undefined
+
+/** Polls until the Secret Service answers (gnome-keyring may start slowly on a busy machine). */
+async function waitAvailable(attempts = 150): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    const kc = createKeychain({ timeoutMs: 2000, service: 'walletd-test' })
+    if (await kc.available()) return true
+    lastReason = kc.unavailableReason()
     await new Promise((r) => setTimeout(r, 100))
   }
   return false
@@ -27,7 +32,7 @@ async function waitAvailable(): Promise<boolean> {
 
 beforeAll(async () => {
   if (process.platform !== 'linux') return
-  if (process.env.DBUS_SESSION_BUS_ADDRESS && (await waitAvailable())) {
+  if (process.env.DBUS_SESSION_BUS_ADDRESS && (await waitAvailable(20))) {
     mode = 'existing bus'
     return
   }
@@ -53,7 +58,7 @@ beforeAll(async () => {
   keyring.stdin?.end('test-keyring-password')
   children.push(keyring)
   if (await waitAvailable()) mode = 'private bus'
-}, 30_000)
+}, 60_000)
 
 afterAll(() => {
   for (const c of children) c.kill('SIGTERM')
