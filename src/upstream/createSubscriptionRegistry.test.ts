@@ -142,6 +142,24 @@ describe('subscriptions', () => {
     expect(await gauge()).toBe(1)
   })
 
+  test('a notification that arrives before the id is answered is delivered after it, under that id', async () => {
+    const { registry, node } = setup()
+    const early: Upstream = {
+      ...node.upstream,
+      async subscribe(_params, onResult) {
+        onResult('early-head')
+        return { unsubscribe: async () => {} }
+      },
+    }
+    const a = fakeConn()
+    const id = await registry.subscribe({ conn: a, upstream: early, params: ['newHeads'] })
+    expect(a.sent).toEqual([])
+    await tick()
+    expect(a.sent).toEqual([
+      { jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: id, result: 'early-head' } },
+    ])
+  })
+
   test('need a WebSocket connection (-32004)', async () => {
     const { registry, node } = setup()
     const err = await rpcError(

@@ -177,16 +177,22 @@ export function createSubscriptionRegistry({
     }
     const id = newId()
     const epoch = owner.epoch
+    const deliver = (result: unknown) => {
+      if (!owner.subs.has(id)) return // cancelled
+      try {
+        notify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: id, result } })
+      } catch (err) {
+        log?.debug({ err: describe(err) }, 'could not deliver a subscription notification')
+      }
+    }
+    // Notifications that arrive before the client has its id are held back until after the answer.
+    let early: unknown[] | null = []
     owner.reservedSubs++
     let upstreamSub: UpstreamSubscription
     try {
       upstreamSub = await upstream.subscribe(params, (result) => {
-        if (!owner.subs.has(id)) return
-        try {
-          notify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: id, result } })
-        } catch (err) {
-          log?.debug({ err: describe(err) }, 'could not deliver a subscription notification')
-        }
+        if (early) early.push(result)
+        else deliver(result)
       })
     } finally {
       owner.reservedSubs--
@@ -200,6 +206,9 @@ export function createSubscriptionRegistry({
     owner.subs.set(id, { upstream: upstreamSub })
     subscriptionCount++
     updateGauge()
+    const held = early
+    early = null
+    if (held.length > 0) setImmediate(() => held.forEach(deliver))
     return id
   }
 

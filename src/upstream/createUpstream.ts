@@ -256,7 +256,7 @@ export function createUpstream({
         settleFailure(p, failure('disconnected', lastError ?? undefined), 'disconnected')
       }
     }
-    if (wasOpen) log.warn({ err: lastError }, 'upstream connection lost')
+    if (wasOpen && !closed) log.warn({ err: lastError }, 'upstream connection lost')
     else wsIndex++ // never opened: try the next ws URL
     finishAttempt()
     scheduleReconnect(wasOpen)
