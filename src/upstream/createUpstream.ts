@@ -606,8 +606,7 @@ export function createUpstream({
         readyWaiters.delete(waiter)
         if (httpPool && !closed) probeHttp().then(resolve, reject)
         else reject(failure('unreachable', lastError ?? undefined))
-      }, connectTimeoutMs)
-      timer.unref()
+      }, connectTimeoutMs) // not unref'd: start-up awaiting this must not see the event loop run dry
       readyWaiters.add(waiter)
     })
   }
