@@ -42,6 +42,8 @@ const req = (origin: string, cost: CostClass = 'read', method = 'eth_blockNumber
   connId: 'c1',
 })
 
+const limitOf = (v: LimitVerdict) => (v.ok ? null : v.limit)
+
 const drain = (take: () => LimitVerdict, max = 10_000) => {
   let n = 0
   while (take().ok && n < max) n++
@@ -178,13 +180,13 @@ describe('createRequestLimiter', () => {
     }
     // 100 requests from a fresh origin, all refused by the global bucket…
     for (let i = 0; i < 100; i++)
-      expect(limiter.take(req('https://victim.example')).limit).toBe('global:perSecond')
+      expect(limitOf(limiter.take(req('https://victim.example')))).toBe('global:perSecond')
     expect(limiter.stats().originKeys).toBe(3) // …created no bucket…
     // …and once the global bucket refilled, the origin still has its whole burst of 5.
     clock.advance(3000)
     // (Had the 100 refusals charged the origin bucket, it would be ~95 tokens in debt and pass nothing.)
     expect(drain(() => limiter.take(req('https://victim.example')))).toBe(3) // all the global bucket has
-    expect(limiter.take(req('https://victim.example')).limit).toBe('global:perSecond')
+    expect(limitOf(limiter.take(req('https://victim.example')))).toBe('global:perSecond')
   })
 
   it('a request refused by the origin bucket consumes nothing from the domain or global buckets', () => {
@@ -195,10 +197,10 @@ describe('createRequestLimiter', () => {
     })
     expect(drain(() => limiter.take(req('https://a.evil.example')))).toBe(5)
     for (let i = 0; i < 100; i++)
-      expect(limiter.take(req('https://a.evil.example')).limit).toBe('origin:read:perSecond')
+      expect(limitOf(limiter.take(req('https://a.evil.example')))).toBe('origin:read:perSecond')
     // One global token and 5 domain tokens are left.
     expect(limiter.take(req('https://b.evil.example')).ok).toBe(true)
-    expect(limiter.take(req('https://c.evil.example')).limit).toBe('global:perSecond')
+    expect(limitOf(limiter.take(req('https://c.evil.example')))).toBe('global:perSecond')
   })
 
   it('reports the longest wait when several buckets refuse', () => {
