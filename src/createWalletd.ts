@@ -39,6 +39,11 @@ export type WalletdOptions = {
   approver?: Approver | null
   /** The signer; in dev mode Anvil's test accounts when not given. */
   signer?: Signer | null
+  /**
+   * Unlocks accounts after the server listens (health answers during a slow KDF; `ready` turns
+   * true once it finishes). Its failure rejects `unlocked`.
+   */
+  unlock?: (log: Logger) => Promise<Signer | null>
   metrics?: Metrics
   now?: () => number
 }
@@ -52,6 +57,8 @@ export type Walletd = {
   /** The dev token (dev mode only), shown once. */
   readonly devToken: string | null
   readonly anvil: AnvilInstance | null
+  /** Settles when the `unlock` option finished (at once without one); rejects when it failed. */
+  readonly unlocked: Promise<void>
   close(): Promise<void>
 }
 
@@ -172,7 +179,9 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const subscriptions = createSubscriptionRegistry({
       metrics,
       maxPerConnection: config.connections.maxSubscriptionsPerConnection,
+      log,
     })
+    cleanups.push(() => subscriptions.close())
     const services: Services = {
       config,
       log,
@@ -200,7 +209,19 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       startedAt,
       port: () => boundPort,
     })
-    cleanups.push(() => app.close())
+    cleanups.push(async () => {
+      // Stop accepting, drop idle keep-alive sockets, let in-flight HTTP requests finish within the
+      // grace period; fastify's preClose closes every WebSocket with 1001.
+      const server = app.server
+      const closed = new Promise<void>((resolve) =>
+        server.listening ? server.close(() => resolve()) : resolve(),
+      )
+      server.closeIdleConnections()
+      const force = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs)
+      await app.close()
+      await closed
+      clearTimeout(force)
+    })
 
     // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
     const offSessions = sessions.onChange((change) => {
@@ -270,8 +291,17 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
     log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
 
+    const unlocked = options.unlock
+      ? options.unlock(log).then((unlockedSigner) => {
+          if (unlockedSigner) services.signer = unlockedSigner
+          log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
+        })
+      : Promise.resolve()
+    unlocked.catch(() => {})
+
     let closing: Promise<void> | undefined
     return {
+      unlocked,
       port: boundPort,
       info,
       paths,

@@ -22,8 +22,8 @@ export interface Services {
   readonly sessions: SessionStore
   readonly approvals: ApprovalService
   readonly limiter: RequestLimiter
-  /** null when no account is unlocked: signing methods answer 4100. */
-  readonly signer: Signer | null
+  /** null while no account is unlocked (signing methods answer 4100); set once an unlock finishes. */
+  signer: Signer | null
   /** Per-account nonce assignment for eth_sendTransaction (createNonceManager). */
   readonly nonces: NonceManager
   readonly now: () => number

@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { loadConfig } from '../config/loadConfig.js'
 import { resolvePaths, userConfigFile } from '../config/paths.js'
 import { ConfigInvalidError, ExitCode, StartupError } from '../errors/startup.js'
 import { out, printJson, reportError } from './output.js'
@@ -11,8 +10,9 @@ export function createConfigCommand(): Command {
     .description('Validate defaults ← user file ← WALLETD_* env; print the result. Exit 3 when invalid.')
     .option('--config <file>', 'config file (default $XDG_CONFIG_HOME/walletd/config.json)')
     .option('--json', 'print the effective configuration as JSON')
-    .action((flags: { config?: string; json?: boolean }) => {
+    .action(async (flags: { config?: string; json?: boolean }) => {
       try {
+        const { loadConfig } = await import('../config/loadConfig.js')
         const cfg = loadConfig({ file: flags.config })
         const paths = resolvePaths(cfg)
         if (flags.json) printJson({ valid: true, config: cfg, paths })

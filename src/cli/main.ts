@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ExitCode } from '../errors/startup.js'
 import { VERSION } from '../version.js'
+import { createAccountCommand } from './accountCommand.js'
 import { createConfigCommand } from './configCommand.js'
 import { reportError } from './output.js'
 import { createStartCommand } from './startCommand.js'
@@ -18,6 +19,7 @@ export function createProgram(): Command {
   program.addCommand(createStopCommand())
   program.addCommand(createConfigCommand())
   program.addCommand(createTokenCommand())
+  program.addCommand(createAccountCommand())
   return program
 }
 

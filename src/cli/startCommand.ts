@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
-import { type DeepPartial, loadConfig } from '../config/loadConfig.js'
+import type { DeepPartial } from '../config/loadConfig.js'
 import type { Config } from '../config/schema.js'
-import { createWalletd } from '../createWalletd.js'
+import type { Walletd } from '../createWalletd.js'
 import { ExitCode } from '../errors/startup.js'
 import { err, out, reportError } from './output.js'
 
@@ -15,6 +15,7 @@ type StartFlags = {
   dataDir?: string
   host?: string
   allowRemote?: boolean
+  passwordFile?: string
 }
 
 export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
@@ -59,7 +60,12 @@ export function createStartCommand(): Command {
     .option('--data-dir <dir>', 'state directory (default $XDG_DATA_HOME/walletd)')
     .option('--host <addr>', 'bind address (default 127.0.0.1)')
     .option('--allow-remote', 'allow a non-loopback --host (dangerous: prints a warning)')
+    .option(
+      '--password-file <file>',
+      'passphrase for the keystore (else WALLETD_PASSWORD, the OS keychain, or a prompt)',
+    )
     .action(async (flags: StartFlags) => {
+      const { loadConfig } = await import('../config/loadConfig.js')
       let config: Config
       try {
         config = loadConfig({ file: flags.config, overrides: flagsToOverrides(flags) })
@@ -76,9 +82,15 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
-      let daemon: Awaited<ReturnType<typeof createWalletd>>
+      let daemon: Walletd
       try {
-        daemon = await createWalletd({ config, upstreamUrls: flags.upstream ?? [] })
+        const { createWalletd } = await import('../createWalletd.js')
+        daemon = await createWalletd({
+          config,
+          upstreamUrls: flags.upstream ?? [],
+          // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
+          unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
+        })
       } catch (e) {
         process.exitCode = reportError(e)
         return
@@ -102,6 +114,10 @@ export function createStartCommand(): Command {
         )
       }
       out(lines.join('\n'))
+      daemon.unlocked.catch(async (e) => {
+        process.exitCode = reportError(e)
+        await daemon.close()
+      })
       let stopping = false
       const stop = (signal: string) => {
         if (stopping) return
@@ -121,4 +137,23 @@ export function createStartCommand(): Command {
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
     })
+}
+
+/** Unlocks the keystore in the data dir: password file, WALLETD_PASSWORD, OS keychain, or a hidden prompt. */
+async function unlockKeystore(config: Config, passwordFile: string | undefined, log: import('pino').Logger) {
+  const [{ resolvePaths }, { unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
+    await Promise.all([
+      import('../config/paths.js'),
+      import('../signer/unlockAccounts.js'),
+      import('../signer/keychain/createKeychain.js'),
+      import('../signer/keystore/createHiddenPrompt.js'),
+      import('../signer/createSigner.js'),
+    ])
+  const accounts = await unlockAccounts({
+    keystoreDir: resolvePaths(config).keystoreDir,
+    passphraseSource: { passwordFile, env: process.env, prompt: createHiddenPrompt() },
+    keychain: createKeychain(),
+    log,
+  })
+  return accounts.length > 0 ? createSigner({ accounts }) : null
 }

@@ -1,6 +1,4 @@
 import { Command } from 'commander'
-import { request } from 'undici'
-import { loadConfig } from '../config/loadConfig.js'
 import { resolvePaths } from '../config/paths.js'
 import { ExitCode } from '../errors/startup.js'
 import { isProcessAlive, readRuntimeFile } from '../server/runtimeFiles.js'
@@ -14,6 +12,7 @@ export function createStatusCommand(): Command {
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; config?: string; dataDir?: string }) => {
       try {
+        const { loadConfig } = await import('../config/loadConfig.js')
         const config = loadConfig({
           file: flags.config,
           overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
@@ -28,6 +27,7 @@ export function createStatusCommand(): Command {
         }
         let health: unknown = null
         try {
+          const { request } = await import('undici')
           const res = await request(info.urls.health, { headersTimeout: 3000, bodyTimeout: 3000 })
           health = await res.body.json()
         } catch (e) {

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Command } from 'commander'
-import { loadConfig } from '../config/loadConfig.js'
 import { resolvePaths } from '../config/paths.js'
 import { ExitCode } from '../errors/startup.js'
 import { isProcessAlive, readRuntimeFile } from '../server/runtimeFiles.js'
@@ -17,6 +16,7 @@ export function createStopCommand(): Command {
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; timeout: string; config?: string; dataDir?: string }) => {
       try {
+        const { loadConfig } = await import('../config/loadConfig.js')
         const config = loadConfig({
           file: flags.config,
           overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},

@@ -1,14 +1,14 @@
 import { Command } from 'commander'
-import { loadConfig } from '../config/loadConfig.js'
 import { resolvePaths } from '../config/paths.js'
 import { ExitCode, TokenError } from '../errors/startup.js'
-import { createTokenStore } from '../server/createTokenStore.js'
 import { normalizeOrigin } from '../session/normalizeOrigin.js'
 import { out, printJson, reportError } from './output.js'
 
 type Common = { config?: string; dataDir?: string; json?: boolean }
 
-function store(flags: Common) {
+async function store(flags: Common) {
+  const { loadConfig } = await import('../config/loadConfig.js')
+  const { createTokenStore } = await import('../server/createTokenStore.js')
   const config = loadConfig({
     file: flags.config,
     overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
@@ -36,14 +36,14 @@ export function createTokenCommand(): Command {
         'restrict the token to this origin (repeatable)',
         (v: string, prev: string[] = []) => [...prev, v],
       ),
-  ).action((name: string, flags: Common & { origin?: string[] }) => {
+  ).action(async (name: string, flags: Common & { origin?: string[] }) => {
     try {
       const origins = (flags.origin ?? []).map((o) => {
         const n = normalizeOrigin(o)
         if (!n.ok) throw new TokenError(`Invalid --origin "${o}": ${n.reason}.`)
         return n.origin
       })
-      const { token: value, info } = store(flags).create(name, { origins })
+      const { token: value, info } = (await store(flags)).create(name, { origins })
       if (flags.json) printJson({ ...info, token: value })
       else
         out(
@@ -55,9 +55,9 @@ export function createTokenCommand(): Command {
   })
   common(
     token.command('list').description('List tokens (names, creation time, origins; never the secret).'),
-  ).action((flags: Common) => {
+  ).action(async (flags: Common) => {
     try {
-      const list = store(flags).list()
+      const list = (await store(flags)).list()
       if (flags.json) printJson(list)
       else if (list.length === 0) out('No tokens.')
       else
@@ -71,9 +71,9 @@ export function createTokenCommand(): Command {
   })
   common(
     token.command('revoke <name>').description('Revoke a token; connections it opened are closed.'),
-  ).action((name: string, flags: Common) => {
+  ).action(async (name: string, flags: Common) => {
     try {
-      const revoked = store(flags).revoke(name)
+      const revoked = (await store(flags)).revoke(name)
       if (flags.json) printJson({ revoked, name })
       else out(revoked ? `Token "${name}" revoked.` : `No token named "${name}".`)
       if (!revoked) process.exitCode = ExitCode.usage

@@ -32,7 +32,6 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   const { server: s } = opts.services.config
   const app = Fastify({
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: s.maxPayloadBytes,
     requestTimeout: s.requestTimeoutMs,
     keepAliveTimeout: s.keepAliveTimeoutMs,

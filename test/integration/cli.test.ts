@@ -1,0 +1,175 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
+/**
+ * The built CLI, as a user runs it: `walletd start --dev` answers on the URL it prints,
+ * `status` and `stop` work, SIGTERM exits cleanly and removes the runtime file.
+ */
+const bin = new URL('../../bin/walletd.js', import.meta.url).pathname
+let home: string
+let env: NodeJS.ProcessEnv
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 30_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function startDaemon(
+  args: string[],
+): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
+  const child = spawn(process.execPath, [bin, 'start', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let errText = ''
+  child.stderr!.on('data', (c) => (errText += c))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${errText}`)), 30_000)
+    child.stdout!.on('data', (c) => {
+      out += c
+      if (out.includes('dev token') || out.includes('chains')) {
+        clearTimeout(timer)
+        setTimeout(() => resolve({ child, stdout: () => out, stderr: () => errText }), 50)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited ${code}: ${errText}`))
+    })
+  })
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => {
+    if (child.exitCode !== null) return r({ code: child.exitCode, signal: null })
+    child.once('exit', (code, signal) => r({ code, signal }))
+  })
+
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'walletd-cli-'))
+  env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_RUNTIME_DIR: join(home, 'run'),
+    WALLETD_LOG__FORMAT: 'json',
+  }
+})
+afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+describe('walletd CLI', () => {
+  test('--help and --version', () => {
+    const help = run(['--help'])
+    expect(help.code).toBe(0)
+    for (const cmd of ['start', 'status', 'stop', 'config', 'token']) expect(help.stdout).toContain(cmd)
+    expect(run(['start', '--help']).stdout).toContain('--strict-port')
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  test('an unknown command or option is a usage error (exit 2)', () => {
+    expect(run(['frobnicate']).code).toBe(2)
+    expect(run(['start', '--no-such-flag']).code).toBe(2)
+  })
+
+  test('status and stop when nothing runs: exit 4', () => {
+    const s = run(['status', '--json'])
+    expect(s.code).toBe(4)
+    expect(JSON.parse(s.stdout)).toMatchObject({ running: false })
+    expect(run(['stop']).code).toBe(4)
+  })
+
+  test('config check: valid, and an invalid value names the key (exit 3)', () => {
+    expect(run(['config', 'check']).code).toBe(0)
+    const bad = spawnSync(process.execPath, [bin, 'config', 'check', '--json'], {
+      env: { ...env, WALLETD_SERVER__PORT: '"x"' },
+      encoding: 'utf8',
+    })
+    expect(bad.status).toBe(3)
+    expect(JSON.parse(bad.stdout).issues.join('\n')).toContain('config.server.port')
+  })
+
+  test('start without any chain is a clear error (exit 7)', () => {
+    const r = run(['start', '--port', '0'])
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain('WALLETD_ERR_UPSTREAM_UNAVAILABLE')
+    expect(r.stderr).toContain('--dev')
+  })
+
+  test('start --dev answers on the printed URL; status; a second start is refused; stop', async () => {
+    const d = await startDaemon(['--dev', '--port', '0'])
+    try {
+      const out = d.stdout()
+      const url = /HTTP\s+(http:\/\/\S+)/.exec(out)![1]!
+      const token = /dev token\s+(\S+)/.exec(out)![1]!
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }),
+      })
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: '0x7a69' })
+      const bn = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_blockNumber' }),
+      })
+      expect(((await bn.json()) as { result: string }).result).toMatch(/^0x[0-9a-f]+$/)
+
+      const status = run(['status', '--json'])
+      expect(status.code).toBe(0)
+      const info = JSON.parse(status.stdout)
+      expect(info).toMatchObject({ running: true, pid: d.child.pid, dev: true })
+      expect(info.health.chains[0]).toMatchObject({ chainId: 31337, connected: true })
+
+      const second = run(['start', '--dev', '--port', '0'])
+      expect(second.code).toBe(5)
+      expect(second.stderr).toContain('WALLETD_ERR_ALREADY_RUNNING')
+
+      const stop = run(['stop'])
+      expect(stop.code, `${stop.stderr}\n${d.stderr()}`).toBe(0)
+      expect(await exited(d.child)).toEqual({ code: 0, signal: null })
+      expect(run(['status']).code).toBe(4)
+      expect(d.stderr()).not.toContain(token)
+    } finally {
+      d.child.kill('SIGKILL')
+    }
+  })
+
+  test('SIGTERM: clean exit, runtime file removed, open sockets closed with 1001', async () => {
+    const d = await startDaemon(['--dev', '--port', '0'])
+    const info = JSON.parse(run(['status', '--json']).stdout)
+    const token = /dev token\s+(\S+)/.exec(d.stdout())![1]!
+    const { default: WebSocket } = await import('ws')
+    const ws = new WebSocket(info.urls.ws, ['walletd.v1', `walletd.token.${token}`], {
+      headers: { origin: 'https://app.example' },
+    })
+    await new Promise((r) => ws.once('open', r))
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
+    d.child.kill('SIGTERM')
+    expect(await closed).toBe(1001)
+    expect(await exited(d.child)).toEqual({ code: 0, signal: null })
+    expect(() => readFileSync(join(home, 'run', 'walletd.json'))).toThrow()
+    expect(run(['status']).code).toBe(4)
+  })
+
+  test('token create/list/revoke; the secret is shown once and never listed', () => {
+    const created = run(['token', 'create', 'myhost', '--json'])
+    expect(created.code).toBe(0)
+    const { token } = JSON.parse(created.stdout)
+    expect(token).toMatch(/^wdt_/)
+    const list = run(['token', 'list', '--json'])
+    expect(JSON.parse(list.stdout).map((t: { name: string }) => t.name)).toContain('myhost')
+    expect(list.stdout).not.toContain(token)
+    expect(run(['token', 'create', 'myhost']).code).toBe(2)
+    expect(run(['token', 'revoke', 'myhost']).code).toBe(0)
+    expect(run(['token', 'revoke', 'myhost']).code).toBe(2)
+    expect(run(['token', 'create', 'bad name']).code).toBe(2)
+  })
+
+  test('a non-loopback --host is refused without --allow-remote', () => {
+    const r = run(['start', '--dev', '--host', '0.0.0.0', '--port', '0'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--allow-remote')
+  })
+})
