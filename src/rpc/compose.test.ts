@@ -4,7 +4,12 @@ import { compose } from './compose.js'
 import type { RequestContext } from './types.js'
 
 const ctx = () =>
-  ({ request: { jsonrpc: '2.0', id: 1, method: 'x' }, conn: {}, log: pino({ level: 'silent' }), signal: new AbortController().signal }) as unknown as RequestContext
+  ({
+    request: { jsonrpc: '2.0', id: 1, method: 'x' },
+    conn: {},
+    log: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+  }) as unknown as RequestContext
 
 test('runs steps in order and returns the first result', async () => {
   const order: string[] = []

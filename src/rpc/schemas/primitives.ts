@@ -1,4 +1,5 @@
-import { type Address, getAddress, type Hex, isAddress } from 'viem'
+import type { Address, Hex } from 'viem'
+import { getAddress, isAddress } from 'viem/utils'
 import { z } from 'zod'
 
 /** 0x-prefixed hex of any length. */
