@@ -1,8 +1,8 @@
 // Micro-benchmark of the rate limiter (src/ratelimit), run after `npm run build` by bench/run.js.
 // Prints nothing: returns numbers. Uses a fake clock so the work measured is the limiter's own.
 import { readFileSync } from 'node:fs'
-import { createTieredBucket } from '../dist/ratelimit/createTieredBucket.js'
 import { createRequestLimiter } from '../dist/ratelimit/createRequestLimiter.js'
+import { createTieredBucket } from '../dist/ratelimit/createTieredBucket.js'
 
 // The shipped defaults (config/default.json), so the numbers follow the configuration.
 const defaultConfig = JSON.parse(

@@ -6,7 +6,7 @@ import { type WebSocket, WebSocketServer } from 'ws'
 import { RpcError, UpstreamRpcError } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
 import { createMetrics } from '../metrics.js'
-import { createUpstream, type CreateUpstreamParameters } from './createUpstream.js'
+import { type CreateUpstreamParameters, createUpstream } from './createUpstream.js'
 
 type Req = { id: unknown; method: string; params: unknown[] }
 /** Answers a request: a response body (without jsonrpc/id), or undefined for no answer. */

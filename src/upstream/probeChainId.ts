@@ -1,20 +1,7 @@
 import { request } from 'undici'
 import WebSocket from 'ws'
 import { UpstreamUnavailableError } from '../errors/startup.js'
-
-/** Strips userinfo from a URL for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.username || u.password) {
-      u.username = ''
-      u.password = ''
-    }
-    return u.toString().replace(/\/$/, '')
-  } catch {
-    return '(invalid URL)'
-  }
-}
+import { redactUrl, scrubUserinfo } from './redactUrl.js'
 
 /** Asks a node for its chain id once (ws or http), within `timeoutMs`. */
 export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
@@ -40,7 +27,13 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<numbe
         })
       })
     } else {
-      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      const res = await request(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
       text = await res.body.text()
     }
     const parsed = JSON.parse(text) as { result?: unknown }
@@ -49,6 +42,9 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<numbe
     if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`bad chain id ${parsed.result}`)
     return id
   } catch (err) {
-    throw new UpstreamUnavailableError(`The upstream ${redactUrl(url)} did not answer eth_chainId: ${(err as Error).message}`, { cause: err })
+    throw new UpstreamUnavailableError(
+      `The upstream ${redactUrl(url)} did not answer eth_chainId: ${scrubUserinfo((err as Error).message)}`,
+      { cause: err },
+    )
   }
 }

@@ -11,7 +11,10 @@ export const zHex = z
 /** An address, normalised to its EIP-55 checksum (any case accepted; a wrong mixed-case checksum refused). */
 export const zAddress = z
   .string()
-  .refine((a) => isAddress(a), 'expected an address (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)')
+  .refine(
+    (a) => isAddress(a),
+    'expected an address (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)',
+  )
   .transform((a) => getAddress(a) as Address)
 
 /** A JSON-RPC quantity: 0x-hex without leading zeros (0x0 allowed) → bigint. */

@@ -2,8 +2,8 @@ import type { Hex, TypedDataDefinition } from 'viem'
 import { validateTypedData } from 'viem/utils'
 import { z } from 'zod'
 import { InternalError, InvalidParamsError } from '../../errors/rpc.js'
-import type { ApprovalWarning } from '../types.js'
 import { scanJsonDepth } from '../scanJsonDepth.js'
+import type { ApprovalWarning } from '../types.js'
 import { zAddress } from './primitives.js'
 
 /** Bounds on typed data, checked before any recursive work (viem #4769: cyclic types overflow the stack). */
