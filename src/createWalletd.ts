@@ -284,7 +284,6 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         http: `http://${base}/rpc`,
         health: `http://${base}/health`,
         metrics: `http://${base}/metrics`,
-        provider: `http://${base}/provider.js`,
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
     }

@@ -11,7 +11,7 @@ export type RuntimeInfo = {
   startedAt: string
   dataDir: string
   dev: boolean
-  urls: { ws: string; http: string; health: string; metrics: string; provider: string }
+  urls: { ws: string; http: string; health: string; metrics: string }
   chains: { chainId: number; name: string }[]
 }
 

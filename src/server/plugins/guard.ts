@@ -65,9 +65,8 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     }
     const path = req.url.split('?', 1)[0]!
     if (!RPC_ROUTES.has(path)) {
-      // Health, metrics and the provider bundle are for local tools, not for web pages.
-      if (req.headers.origin !== undefined && path !== '/provider.js')
-        return refuse(reply, 403, 'cross-origin requests are not allowed')
+      // Health and metrics are for local tools, not for web pages.
+      if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
       return
     }
     let origin: string | null = null
