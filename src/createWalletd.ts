@@ -169,6 +169,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       file: paths.sessionsFile,
       defaultChainId: () => chainRegistry.defaultChainId(),
       now,
+      onCorrupt: (file, movedTo) =>
+        log.warn({ file, movedTo }, 'sessions file was corrupt; set aside, grants start empty'),
     })
     const tokens = createTokenStore({ file: paths.tokensFile, now })
     const limiter = createRequestLimiter({ config: config.rateLimit, now })

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, renameSync } from 'node:fs'
 import type { Address } from 'viem'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import type { Session, SessionChange } from './types.js'
 
 export type SessionStoreOptions = {
+  /** Told when a corrupt sessions file was set aside (grants then start empty: fail closed). */
+  onCorrupt?: (file: string, movedTo: string) => void
   /** Where grants persist (atomic writes); undefined keeps them in memory. */
   file?: string | undefined
   defaultChainId: () => number
@@ -17,7 +19,7 @@ export type SessionStore = ReturnType<typeof createSessionStore>
  * decline is not stored. Changes are announced to listeners (the server pushes them as
  * `accountsChanged` / `chainChanged` to every connection of the origin).
  */
-export function createSessionStore({ file, defaultChainId, now = Date.now }: SessionStoreOptions) {
+export function createSessionStore({ file, defaultChainId, now = Date.now, onCorrupt }: SessionStoreOptions) {
   const sessions = new Map<string, Session>()
   const listeners = new Set<(change: SessionChange) => void>()
 
@@ -27,8 +29,28 @@ export function createSessionStore({ file, defaultChainId, now = Date.now }: Ses
       raw = readFileSync(file, 'utf8')
     } catch {}
     if (raw) {
-      const parsed = JSON.parse(raw) as { sessions?: Session[] }
-      for (const s of parsed.sessions ?? []) sessions.set(s.origin, { ...s })
+      try {
+        const parsed = JSON.parse(raw) as { sessions?: unknown }
+        if (!Array.isArray(parsed.sessions)) throw new Error('no sessions array')
+        for (const s of parsed.sessions as Session[]) {
+          if (
+            typeof s?.origin !== 'string' ||
+            !Array.isArray(s.accounts) ||
+            !Number.isSafeInteger(s.chainId)
+          ) {
+            throw new Error('malformed session')
+          }
+          sessions.set(s.origin, { ...s, accounts: [...s.accounts] })
+        }
+      } catch {
+        // Keep the evidence, start with no grants (a lost grant only means asking again).
+        sessions.clear()
+        const movedTo = `${file}.corrupt-${now()}`
+        try {
+          renameSync(file, movedTo)
+        } catch {}
+        onCorrupt?.(file, movedTo)
+      }
     }
   }
 
