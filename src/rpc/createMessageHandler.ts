@@ -127,7 +127,17 @@ export function createMessageHandler(
       return errorResponse(id, error)
     }
     const log = conn.log
-    const ctx: RequestContext = { request, conn, log, signal }
+    // A child logger per request ({ rpcId, method }), made only when a step or handler logs.
+    let requestLog: RequestContext['log'] | undefined
+    const ctx: RequestContext = {
+      request,
+      conn,
+      signal,
+      get log() {
+        requestLog ??= log.child({ rpcId: id, method: request.method })
+        return requestLog
+      },
+    }
     let response: JsonRpcResponse
     try {
       const result = await pipeline(ctx)
