@@ -25,6 +25,7 @@ import type { Signer } from './signer/types.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
+import { knownChainName } from './upstream/knownChainName.js'
 import { probeChainId } from './upstream/probeChainId.js'
 import { redactUrl } from './upstream/redactUrl.js'
 import { ensurePrivateDir } from './util/writeFileAtomic.js'
@@ -113,7 +114,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       const known = chains.find((c) => c.chainId === chainId)
       upsertChain(chains, {
         chainId,
-        name: known?.name ?? `Chain ${chainId}`,
+        name: known?.name ?? knownChainName(chainId),
         rpcUrls: [url, ...(known?.rpcUrls ?? []).filter((u) => u !== url)],
         nativeCurrency: known?.nativeCurrency ?? { name: 'Ether', symbol: 'ETH', decimals: 18 },
         blockExplorerUrls: known?.blockExplorerUrls ?? [],
