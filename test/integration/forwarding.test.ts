@@ -3,6 +3,7 @@ import { createPublicClient, http, type PublicClient } from 'viem'
 import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import WebSocket from 'ws'
+import { anvilRpc, waitForReceipt } from '../helpers/anvilRpc.js'
 import { startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
 
@@ -17,26 +18,6 @@ let ethersProvider: WebSocketProvider
 let client: RpcClient
 let logContract: `0x${string}`
 const anvilHttp = () => inject('anvilHttpUrl')
-
-async function anvilRpc(method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(anvilHttp(), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as { result?: unknown; error?: unknown }
-  if (body.error) throw new Error(JSON.stringify(body.error))
-  return body.result
-}
-
-async function waitReceipt(hash: string) {
-  for (let i = 0; i < 100; i++) {
-    const r = await anvilRpc('eth_getTransactionReceipt', [hash])
-    if (r) return r
-    await new Promise((res) => setTimeout(res, 50))
-  }
-  throw new Error('no receipt')
-}
 
 beforeAll(async () => {
   d = await startTestDaemon()
@@ -54,8 +35,8 @@ beforeAll(async () => {
   // A contract that emits LOG0 on every call (deployed directly on Anvil, not through walletd).
   const [from] = (await anvilRpc('eth_accounts')) as string[]
   const deploy = await anvilRpc('eth_sendTransaction', [{ from, data: '0x6560006000a0006000526006601af3' }])
-  logContract = (await waitReceipt(deploy)).contractAddress
-  await waitReceipt(await anvilRpc('eth_sendTransaction', [{ from, to: logContract, data: '0x' }]))
+  logContract = (await waitForReceipt(deploy)).contractAddress
+  await waitForReceipt(await anvilRpc('eth_sendTransaction', [{ from, to: logContract, data: '0x' }]))
 })
 
 afterAll(async () => {

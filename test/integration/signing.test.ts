@@ -4,6 +4,7 @@ import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
+import { anvilRpc, waitForReceipt } from '../helpers/anvilRpc.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
@@ -20,28 +21,8 @@ const burst = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 42 })
 let d: TestDaemon
 let client: RpcClient
 
-async function anvil(method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(inject('anvilHttpUrl'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as { result?: unknown; error?: unknown }
-  if (body.error) throw new Error(JSON.stringify(body.error))
-  return body.result
-}
-
-async function receipt(hash: string) {
-  for (let i = 0; i < 200; i++) {
-    const r = await anvil('eth_getTransactionReceipt', [hash])
-    if (r) return r
-    await new Promise((res) => setTimeout(res, 25))
-  }
-  throw new Error(`no receipt for ${hash}`)
-}
-
 beforeAll(async () => {
-  for (const a of [sender, burst]) await anvil('anvil_setBalance', [a.address, '0x56bc75e2d63100000']) // 100 ETH
+  for (const a of [sender, burst]) await anvilRpc('anvil_setBalance', [a.address, '0x56bc75e2d63100000']) // 100 ETH
   d = await startTestDaemon({
     approver: createScriptedApprover([], 'approve'),
     signer: createSigner({ accounts: [signerAccount, sender, burst] }),
@@ -123,7 +104,7 @@ describe('signing through walletd (real Anvil)', () => {
 
   test('eth_sendTransaction lands on chain (receipt, balance change)', async () => {
     const recipient = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 43 }).address
-    const before = BigInt(await anvil('eth_getBalance', [recipient, 'latest']))
+    const before = BigInt(await anvilRpc('eth_getBalance', [recipient, 'latest']))
     const wallet = createWalletClient({
       account: sender.address,
       chain: foundry,
@@ -136,18 +117,18 @@ describe('signing through walletd (real Anvil)', () => {
       }),
     })
     const hash = await wallet.sendTransaction({ to: recipient, value: 12345n })
-    const r = await receipt(hash)
+    const r = await waitForReceipt(hash)
     expect(r.status).toBe('0x1')
     expect(r.from).toBe(sender.address.toLowerCase())
-    expect(BigInt(await anvil('eth_getBalance', [recipient, 'latest'])) - before).toBe(12345n)
-    const tx = await anvil('eth_getTransactionByHash', [hash])
+    expect(BigInt(await anvilRpc('eth_getBalance', [recipient, 'latest'])) - before).toBe(12345n)
+    const tx = await anvilRpc('eth_getTransactionByHash', [hash])
     expect(tx.chainId).toBe('0x7a69')
     expect(tx.type).toBe('0x2')
   })
 
   test('20 concurrent sends from one account all land with distinct nonces', async () => {
     const recipient = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 44 }).address
-    const start = Number(BigInt(await anvil('eth_getTransactionCount', [burst.address, 'pending'])))
+    const start = Number(BigInt(await anvilRpc('eth_getTransactionCount', [burst.address, 'pending'])))
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
         client.call('eth_sendTransaction', [{ from: burst.address, to: recipient, value: '0x1' }]),
@@ -156,10 +137,10 @@ describe('signing through walletd (real Anvil)', () => {
     expect(responses.map((r) => r.error)).toEqual(Array(20).fill(undefined))
     const hashes = responses.map((r) => r.result as string)
     expect(new Set(hashes).size).toBe(20)
-    const receipts = await Promise.all(hashes.map(receipt))
+    const receipts = await Promise.all(hashes.map((h) => waitForReceipt(h)))
     expect(receipts.every((r) => r.status === '0x1')).toBe(true)
     const nonces = await Promise.all(
-      hashes.map(async (h) => Number(BigInt((await anvil('eth_getTransactionByHash', [h])).nonce))),
+      hashes.map(async (h) => Number(BigInt((await anvilRpc('eth_getTransactionByHash', [h])).nonce))),
     )
     expect([...nonces].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => start + i))
   })

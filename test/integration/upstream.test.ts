@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { createMetrics } from '../../src/metrics.js'
 import { createUpstream } from '../../src/upstream/createUpstream.js'
 import type { Upstream } from '../../src/upstream/types.js'
+import { anvilRpc } from '../helpers/anvilRpc.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 
 /**
@@ -18,17 +19,6 @@ const options = {
   reconnectInitialMs: 50,
   reconnectMaxMs: 1_000,
   httpConnections: 4,
-}
-
-async function anvilRpc(method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(inject('anvilHttpUrl'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as { result?: unknown; error?: unknown }
-  if (body.error) throw new Error(JSON.stringify(body.error))
-  return body.result
 }
 
 function directHttp(method: string, params: unknown[]): Promise<unknown> {
