@@ -1,8 +1,8 @@
 import { Command } from 'commander'
-import { resolvePaths } from '../config/paths.js'
 import { ExitCode } from '../errors/startup.js'
 import { isProcessAlive, readRuntimeFile } from '../server/runtimeFiles.js'
 import { out, printJson, reportError } from './output.js'
+import { resolveCliPaths } from './resolveCliPaths.js'
 
 export function createStatusCommand(): Command {
   return new Command('status')
@@ -12,12 +12,7 @@ export function createStatusCommand(): Command {
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; config?: string; dataDir?: string }) => {
       try {
-        const { loadConfig } = await import('../config/loadConfig.js')
-        const config = loadConfig({
-          file: flags.config,
-          overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
-        })
-        const paths = resolvePaths(config)
+        const paths = await resolveCliPaths(flags)
         const info = readRuntimeFile(paths.runtimeFile)
         if (!info || !isProcessAlive(info.pid)) {
           if (flags.json) printJson({ running: false, dataDir: paths.dataDir })

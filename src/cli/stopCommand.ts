@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Command } from 'commander'
-import { resolvePaths } from '../config/paths.js'
 import { ExitCode } from '../errors/startup.js'
 import { isProcessAlive, readRuntimeFile } from '../server/runtimeFiles.js'
 import { err, out, printJson, reportError } from './output.js'
+import { resolveCliPaths } from './resolveCliPaths.js'
 
 export function createStopCommand(): Command {
   return new Command('stop')
@@ -16,12 +16,7 @@ export function createStopCommand(): Command {
     .option('--data-dir <dir>', 'state directory')
     .action(async (flags: { json?: boolean; timeout: string; config?: string; dataDir?: string }) => {
       try {
-        const { loadConfig } = await import('../config/loadConfig.js')
-        const config = loadConfig({
-          file: flags.config,
-          overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
-        })
-        const paths = resolvePaths(config)
+        const paths = await resolveCliPaths(flags)
         const info = readRuntimeFile(paths.runtimeFile)
         if (!info || !isProcessAlive(info.pid)) {
           if (flags.json) printJson({ stopped: false, running: false })

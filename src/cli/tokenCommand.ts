@@ -1,19 +1,14 @@
 import { Command } from 'commander'
-import { resolvePaths } from '../config/paths.js'
 import { ExitCode, TokenError } from '../errors/startup.js'
 import { normalizeOrigin } from '../session/normalizeOrigin.js'
 import { out, printJson, reportError } from './output.js'
+import { resolveCliPaths } from './resolveCliPaths.js'
 
 type Common = { config?: string; dataDir?: string; json?: boolean }
 
 async function store(flags: Common) {
-  const { loadConfig } = await import('../config/loadConfig.js')
   const { createTokenStore } = await import('../server/createTokenStore.js')
-  const config = loadConfig({
-    file: flags.config,
-    overrides: flags.dataDir ? { dataDir: flags.dataDir } : {},
-  })
-  return createTokenStore({ file: resolvePaths(config).tokensFile })
+  return createTokenStore({ file: (await resolveCliPaths(flags)).tokensFile })
 }
 
 const common = (c: Command) =>
