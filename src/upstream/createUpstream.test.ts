@@ -288,6 +288,34 @@ describe('createUpstream over WebSocket', () => {
     expect(node.sockets.length).toBe(1)
     expect((await rejection(upstream.request('eth_blockNumber', []))).code).toBe(4901)
   })
+
+  test('close() does not log "upstream connection lost"; a real drop does', async () => {
+    const node = await startWsNode(() => ({ result: '0x1' }))
+    const lines: Array<{ level: number; msg: string; chainId?: number }> = []
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    const lost = () => lines.filter((l) => l.msg === 'upstream connection lost')
+
+    // Clean close of an open socket, and of one still connecting.
+    const { upstream: open } = make([node.url], { log })
+    await open.ready()
+    expect(await open.request('eth_blockNumber', [])).toBe('0x1')
+    await open.close()
+    const { upstream: connecting } = make([node.url], { log })
+    await connecting.close()
+    expect(lines.filter((l) => l.msg === 'upstream connected').length).toBeGreaterThanOrEqual(1)
+    expect(lost()).toEqual([])
+
+    // The node drops the socket: that is a real loss, logged once as a warning.
+    const { upstream: dropped } = make([node.url], { log })
+    await dropped.ready()
+    const before = node.sockets.length
+    node.sockets.at(-1)!.terminate()
+    await until(() => lost().length === 1, 'the warning')
+    expect(lost()[0]!.level).toBe(40)
+    await until(() => node.sockets.length > before, 'the reconnect')
+    await dropped.close()
+    expect(lost().length).toBe(1)
+  })
 })
 
 describe('createUpstream over HTTP', () => {
