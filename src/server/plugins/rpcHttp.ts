@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
 import type { Connection } from '../../rpc/types.js'
 import type { Services } from '../../services.js'
@@ -8,6 +9,13 @@ import type { Services } from '../../services.js'
  * `POST /rpc`: the same pipeline over HTTP (fallback transport; Node clients with a Bearer token,
  * viem's http transport, cast --rpc-headers). JSON bodies only (a `text/plain` cross-site POST is
  * refused with 415); the body is read as text so the depth guard runs before JSON.parse.
+ *
+ * HTTP has no connection, so the frame budget (`rateLimit.connection`) is per origin: its bucket
+ * key is the origin string itself, which the guard already built. It cannot meet a WebSocket
+ * connection's key (a randomUUID, never containing ':' as every origin and `token:<name>` does),
+ * so no `http:` prefix is needed, and none is concatenated, flattened and hashed per request.
+ * The limiter bounds those buckets by `rateLimit.maxKeys` like any other. Refusals are counted in
+ * metrics per request and logged (warn) once per burst per origin.
  */
 export function registerRpcHttp(
   app: FastifyInstance,
@@ -19,6 +27,8 @@ export function registerRpcHttp(
     { parseAs: 'string', bodyLimit: services.config.server.maxPayloadBytes },
     (_req, body, done) => done(null, body),
   )
+
+  const refusals = createRefusalLog({ quietMs: services.config.rateLimit.logQuietMs, now: services.now })
 
   app.post('/rpc', async (req, reply) => {
     const caller = req.caller!
@@ -40,10 +50,17 @@ export function registerRpcHttp(
       closed: false,
       inFlight: 1,
     }
-    const frame = services.limiter.takeFrame(`http:${caller.origin}`)
+    const frame = services.limiter.takeFrame(caller.origin)
     let out: string | null
     if (!frame.ok) {
       services.metrics.rateLimited.inc({ limit: frame.limit })
+      const count = refusals.refused(caller.origin)
+      if (count > 0) {
+        conn.log.warn(
+          { limit: frame.limit, retryAfterMs: frame.retryAfterMs, refusals: count },
+          'rate limit exceeded',
+        )
+      }
       out = JSON.stringify({
         jsonrpc: '2.0',
         id: null,

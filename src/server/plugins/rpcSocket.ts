@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import { InvalidRequestError, LimitExceededError, ParseError } from '../../errors/rpc.js'
 import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
+import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
 import type { Services } from '../../services.js'
 import type { ConnectionRegistry, LiveConnection } from '../createConnectionRegistry.js'
@@ -18,7 +19,9 @@ const errorFrame = (err: unknown) => JSON.stringify({ jsonrpc: '2.0', id: null, 
 /**
  * `GET /rpc` upgraded to a WebSocket (the guard already ran). Every frame: connection bucket,
  * in-flight cap, then the message handler. Slow readers are closed, not buffered without bound;
- * a heartbeat terminates dead peers; closing cancels the connection's pending work.
+ * a heartbeat terminates dead peers; closing cancels the connection's pending work. Refused
+ * frames are counted in metrics per frame and logged (warn) once per burst per origin, with the
+ * number of refusals folded into the line.
  */
 export function registerRpcSocket(
   app: FastifyInstance,
@@ -27,6 +30,11 @@ export function registerRpcSocket(
   const { config, metrics, limiter } = services
   const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
   const gauge = metrics.connectionsActive.labels('ws')
+  // Keyed by origin (one flood over many sockets is one burst), one log per limit kind, so the
+  // refusal path builds no key string.
+  const quietMs = config.rateLimit.logQuietMs
+  const frameRefusals = createRefusalLog({ quietMs, now: services.now })
+  const inFlightRefusals = createRefusalLog({ quietMs, now: services.now })
 
   app.get('/rpc', { websocket: true }, (socket: WebSocket, req) => {
     const caller = req.caller!
@@ -99,6 +107,13 @@ export function registerRpcSocket(
       const frame = limiter.takeFrame(connId)
       if (!frame.ok) {
         metrics.rateLimited.inc({ limit: frame.limit })
+        const count = frameRefusals.refused(conn.origin)
+        if (count > 0) {
+          conn.log.warn(
+            { limit: frame.limit, retryAfterMs: frame.retryAfterMs, refusals: count },
+            'rate limit exceeded',
+          )
+        }
         send(
           errorFrame(
             new LimitExceededError({
@@ -111,6 +126,13 @@ export function registerRpcSocket(
       }
       if (conn.inFlight >= maxInFlightPerConnection) {
         metrics.rateLimited.inc({ limit: 'inflight' })
+        const count = inFlightRefusals.refused(conn.origin)
+        if (count > 0) {
+          conn.log.warn(
+            { limit: 'inflight', maxInFlight: maxInFlightPerConnection, refusals: count },
+            'rate limit exceeded',
+          )
+        }
         send(
           errorFrame(
             new LimitExceededError({
