@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest'
+import { ResourceUnavailableError } from '../errors/rpc.js'
 import { createApprovalService } from './createApprovalService.js'
 import type { Approver } from './types.js'
 
@@ -73,4 +74,20 @@ test('an approver that throws or answers garbage never approves', async () => {
     timeoutMs: 1000,
   })
   expect((await truthy.request(input, signal())).decision.approved).toBe(false)
+})
+
+test('a typed RpcError from the approver reaches the caller (e.g. -32002); it never approves', async () => {
+  const busy: Approver = {
+    name: 'b',
+    decide: async () => {
+      throw new ResourceUnavailableError({ message: 'busy' })
+    },
+  }
+  const s = createApprovalService({ approver: busy, timeoutMs: 1000 })
+  const err = await s.request(input, signal()).then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(ResourceUnavailableError)
+  expect((err as InstanceType<typeof ResourceUnavailableError>).code).toBe(-32002)
 })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { RpcError } from '../errors/rpc.js'
 import type { ApprovalDraft } from '../rpc/types.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from './types.js'
 
@@ -15,7 +16,9 @@ export type ApprovalService = ReturnType<typeof createApprovalService>
 /**
  * Turns a method's draft into an immutable approval request and gets a decision. Fails closed:
  * no approver, a timeout, an aborted request or an approver error all reject; critical warnings
- * reject without asking.
+ * reject without asking. An approver may refuse to ask by throwing a typed RpcError (e.g. -32002:
+ * a prompt of this kind is already pending for the origin); that error is passed on to the
+ * client as it is — it rejects the request, it never approves it.
  */
 export function createApprovalService({
   approver,
@@ -74,7 +77,8 @@ export function createApprovalService({
       return outcome && outcome.approved === true
         ? { approved: true }
         : { approved: false, reason: outcome?.approved === false ? outcome.reason : 'invalid-decision' }
-    } catch {
+    } catch (err) {
+      if (err instanceof RpcError) throw err
       return { approved: false, reason: 'error' }
     } finally {
       clearTimeout(timer)

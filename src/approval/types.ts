@@ -17,7 +17,9 @@ export type ApprovalDecision = { approved: true } | { approved: false; reason: s
 
 /**
  * Decides an approval request: a person in the terminal, an OS notification, the CLI, or an
- * attested policy. Must settle when `signal` aborts (timeout or the connection closed).
+ * attested policy. Must settle when `signal` aborts (timeout or the connection closed). May throw
+ * a typed RpcError to refuse without asking (createApprovalQueue: -32002 when a prompt of the same
+ * kind is already pending for the origin); the client gets that error. Anything else thrown rejects.
  */
 export interface Approver {
   readonly name: string

@@ -1,0 +1,414 @@
+import { PassThrough, Writable } from 'node:stream'
+import { expect, test } from 'vitest'
+import { createTerminalApprover, type TerminalInput } from './createTerminalApprover.js'
+import type { ApprovalDecision, ApprovalRequest } from './types.js'
+
+/** A fake clock: `now` and timers move only when the test says so. */
+function fakeClock(start = 1_700_000_000_000) {
+  let t = start
+  let timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = []
+  return {
+    now: () => t,
+    setTimer(fn: () => void, ms: number) {
+      const timer = { at: t + ms, fn, cancelled: false }
+      timers.push(timer)
+      return () => {
+        timer.cancelled = true
+      }
+    },
+    advance(ms: number) {
+      t += ms
+      const due = timers.filter((x) => x.at <= t && !x.cancelled)
+      timers = timers.filter((x) => x.at > t && !x.cancelled)
+      for (const x of due) x.fn()
+    },
+  }
+}
+
+/** Lets stream events (nextTick/microtasks) run. */
+const settle = () => new Promise((r) => setImmediate(r))
+
+function setup(options: { inputDelayMs?: number; tty?: boolean; ready?: Promise<unknown> } = {}) {
+  const clock = fakeClock()
+  const input = new PassThrough() as PassThrough & TerminalInput
+  const raw: boolean[] = []
+  if (options.tty) {
+    input.isTTY = true
+    input.isRaw = false
+    input.setRawMode = (mode: boolean) => {
+      raw.push(mode)
+      input.isRaw = mode
+      return input
+    }
+  }
+  let text = ''
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk)
+      cb()
+    },
+  })
+  const interrupts: number[] = []
+  const approver = createTerminalApprover({
+    input,
+    output,
+    now: clock.now,
+    setTimer: clock.setTimer,
+    inputDelayMs: options.inputDelayMs ?? 1000,
+    ready: options.ready,
+    onInterrupt: () => interrupts.push(1),
+  })
+  let n = 0
+  const request = (over: Partial<ApprovalRequest> = {}): ApprovalRequest =>
+    Object.freeze({
+      id: `req-${++n}`,
+      origin: 'https://app.example',
+      method: 'personal_sign',
+      chainId: 31337,
+      summary: `Sign message ${n}`,
+      details: Object.freeze({ account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', text: 'hello' }),
+      warnings: [],
+      createdAt: clock.now(),
+      expiresAt: clock.now() + 120_000,
+      ...over,
+    })
+  /** Starts a decision and tracks whether it settled. */
+  const ask = (r: ApprovalRequest, signal = new AbortController().signal) => {
+    const state: { decision: ApprovalDecision | null; promise: Promise<ApprovalDecision> } = {
+      decision: null,
+      promise: approver.decide(r, signal),
+    }
+    state.promise.then((d) => {
+      state.decision = d
+    })
+    return state
+  }
+  const type = async (s: string) => {
+    input.write(s)
+    await settle()
+  }
+  return { clock, input, output: () => text, approver, request, ask, type, raw, interrupts }
+}
+
+test('approves with `yes` typed after the input delay; shows origin, method, chain, summary, details, expiry', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  const shown = t.output()
+  for (const s of [
+    'https://app.example',
+    'personal_sign',
+    '31337',
+    'Sign message 1',
+    'hello',
+    r.id,
+    'expires in 120 s',
+    'Type yes to approve',
+  ])
+    expect(shown).toContain(s)
+  expect(shown).not.toContain('answer ▸')
+  t.clock.advance(1000)
+  expect(t.output()).toContain('answer ▸')
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+  expect(t.output()).toContain(`walletd: approved: personal_sign request ${r.id}`)
+  expect(t.approver.pending).toBe(0)
+})
+
+test('type-ahead is flushed: `yes` typed before the prompt or during the delay is ignored; then Enter rejects', async () => {
+  const t = setup()
+  await t.type('yes\n') // before any prompt exists
+  const a = t.ask(t.request())
+  await settle()
+  await t.type('yes\n') // during the input delay
+  t.clock.advance(500)
+  await t.type('yes\n')
+  expect(a.decision).toBeNull()
+  t.clock.advance(500)
+  expect(t.output()).toMatch(/ignored \d+ characters typed before the prompt could be read/)
+  expect(a.decision).toBeNull()
+  await t.type('\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+})
+
+test('input buffered while no prompt was shown is discarded when one appears (even with no delay)', async () => {
+  const t = setup({ inputDelayMs: 0 })
+  await t.type('yes\n')
+  const a = t.ask(t.request())
+  await settle()
+  expect(a.decision).toBeNull()
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+  // Between prompts the input is paused again; what is typed then is dropped at the next prompt.
+  expect(t.input.isPaused()).toBe(true)
+  await t.type('yes\n')
+  const b = t.ask(t.request())
+  await settle()
+  expect(b.decision).toBeNull()
+  await t.type('\n')
+  expect(await b.promise).toEqual({ approved: false, reason: 'rejected' })
+})
+
+test('a line started during the delay does not count: "ye" early + "s" late is not `yes`', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  await settle()
+  await t.type('ye')
+  t.clock.advance(1000)
+  await t.type('s\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+})
+
+test('anything but `yes` rejects; the answer is trimmed and case-insensitive', async () => {
+  for (const [answer, approved] of [
+    ['y\n', false],
+    ['yes please\n', false],
+    ['no\n', false],
+    ['  YES \n', true],
+    [`${'y'.repeat(100)}`, false],
+  ] as const) {
+    const t = setup()
+    const a = t.ask(t.request())
+    await settle()
+    t.clock.advance(1000)
+    await t.type(answer)
+    expect((await a.promise).approved, JSON.stringify(answer)).toBe(approved)
+  }
+})
+
+test('end of input rejects the shown and queued requests, and every later one', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  const b = t.ask(t.request())
+  await settle()
+  t.input.end()
+  await settle()
+  expect(await a.promise).toEqual({ approved: false, reason: 'eof' })
+  expect(await b.promise).toEqual({ approved: false, reason: 'eof' })
+  expect(await t.approver.decide(t.request(), new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'eof',
+  })
+})
+
+test('Ctrl-D rejects; Ctrl-C rejects and calls onInterrupt', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  await t.type('ye\x04s\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'eof' })
+  const b = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  await t.type('\x03')
+  expect(await b.promise).toEqual({ approved: false, reason: 'interrupted' })
+  expect(t.interrupts).toHaveLength(1)
+})
+
+test('one prompt at a time, FIFO; an abort while shown cancels it and shows the next; an abort while queued removes it', async () => {
+  const t = setup()
+  const first = new AbortController()
+  const third = new AbortController()
+  const r1 = t.request({ summary: 'FIRST' })
+  const r2 = t.request({ summary: 'SECOND' })
+  const r3 = t.request({ summary: 'THIRD' })
+  const a = t.ask(r1, first.signal)
+  const b = t.ask(r2)
+  const c = t.ask(r3, third.signal)
+  await settle()
+  expect(t.output()).toContain('FIRST')
+  expect(t.output()).not.toContain('SECOND')
+  expect(t.approver.pending).toBe(3)
+
+  t.clock.advance(400)
+  first.abort(new Error('timeout'))
+  expect(await a.promise).toEqual({ approved: false, reason: 'timeout' })
+  expect(t.output()).toContain(`walletd: cancelled (timeout): personal_sign request ${r1.id}`)
+  expect(t.output()).toContain('SECOND')
+  expect(t.output()).toContain('1 more waiting')
+  expect(t.output()).not.toContain('THIRD')
+
+  third.abort(new Error('cancelled'))
+  expect(await c.promise).toEqual({ approved: false, reason: 'cancelled' })
+  expect(t.approver.pending).toBe(1)
+
+  // The next prompt has its own input delay (a prompt that replaced another cannot be approved at once).
+  await t.type('yes\n')
+  t.clock.advance(999)
+  await t.type('yes\n')
+  expect(b.decision).toBeNull()
+  t.clock.advance(1)
+  await t.type('yes\n')
+  expect(await b.promise).toEqual({ approved: true })
+  expect(t.output()).not.toContain('THIRD')
+  expect(t.approver.pending).toBe(0)
+})
+
+test('an already aborted signal is refused without a prompt', async () => {
+  const t = setup()
+  const c = new AbortController()
+  c.abort(new Error('cancelled'))
+  expect(await t.approver.decide(t.request(), c.signal)).toEqual({ approved: false, reason: 'cancelled' })
+  expect(t.output()).toBe('')
+})
+
+test('hostile origin, summary, message, keys and warnings are escaped: no fake "Approved" line, no cursor moves', async () => {
+  const t = setup()
+  const r = t.request({
+    origin: 'https://evil.example\x1b[2K\rApproved',
+    summary: 'Sign \u202Emoc.elpmaxe\u202C for you\x1b[1A',
+    details: {
+      account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      text: 'line one\nwalletd: approved: personal_sign request x\r\x1b[2Kpay\u200Bpal\uFEFF\u2066x\u2069',
+      '\x1b[31mkey': { 'nested\u200D': 'v\x9b2J' },
+    },
+    warnings: [{ level: 'warning', message: 'careful\x1b]0;pwned\x07' }],
+  })
+  const a = t.ask(r)
+  await settle()
+  const shown = t.output()
+  // Nothing the terminal would act on, apart from line feeds.
+  expect(shown.replaceAll('\n', '')).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u)
+  expect(shown).toContain('https://evil.example\\x1b[2K\\rApproved')
+  expect(shown).toContain('\\u202emoc.elpmaxe\\u202c')
+  expect(shown).toContain('pay\\u200bpal\\ufeff\\u2066x\\u2069')
+  expect(shown).toContain('\\x1b[31mkey')
+  expect(shown).toContain('v\\x9b2J')
+  expect(shown).toContain('WARNING   careful\\x1b]0;pwned\\x07')
+  // The page's fake "walletd: approved" line is indented behind a gutter, never at column 0.
+  const lines = shown.split('\n')
+  expect(lines.some((l) => l.startsWith('walletd:') || l.startsWith('Approved'))).toBe(false)
+  expect(lines.some((l) => /^\s+│ walletd: approved/.test(l))).toBe(true)
+  t.clock.advance(1000)
+  await t.type('\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+})
+
+test('eth_sendTransaction: approving needs the last 4 hex characters of the recipient; calldata is shown as its length', async () => {
+  const to = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+  const tx = (summary: string) =>
+    setup().request({
+      method: 'eth_sendTransaction',
+      summary,
+      details: {
+        from: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+        to,
+        value: '1 ETH (1000000000000000000 wei)',
+        data: `0xa9059cbb${'ab'.repeat(400)}`,
+        dataBytes: 404,
+        selector: '0xa9059cbb',
+        gas: '21000',
+        nonce: 'next (currently 0; assigned when sent)',
+      },
+    })
+  const t = setup()
+  const a = t.ask(tx('Send'))
+  await settle()
+  expect(t.output()).toContain('type the last 4 characters of the recipient address')
+  expect(t.output()).toContain(to)
+  expect(t.output()).toContain('dataBytes 404')
+  expect(t.output()).toContain('0xa9059cbb')
+  expect(t.output()).not.toContain('abababab')
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+  const b = t.ask(tx('Send again'))
+  await settle()
+  t.clock.advance(1000)
+  await t.type('93bc\n')
+  expect(await b.promise).toEqual({ approved: true })
+})
+
+test('in a TTY: raw mode only while a prompt is shown, typed characters echoed (escaped), Backspace edits', async () => {
+  const t = setup({ tty: true })
+  const a = t.ask(t.request())
+  await settle()
+  expect(t.raw).toEqual([true])
+  t.clock.advance(1000)
+  await t.type('yez\x7fs\x1b')
+  expect(t.output().endsWith('answer ▸ yez\b \bs\\x1b')).toBe(true)
+  await t.type('\x7f\r')
+  expect(await a.promise).toEqual({ approved: true })
+  expect(t.raw).toEqual([true, false])
+  expect(t.input.isPaused()).toBe(true)
+})
+
+test('a critical warning is refused without a prompt (the service blocks it before; this is the second line)', async () => {
+  const t = setup()
+  const d = await t.approver.decide(
+    t.request({ warnings: [{ level: 'critical', message: 'x' }] }),
+    new AbortController().signal,
+  )
+  expect(d).toEqual({ approved: false, reason: 'blocked' })
+  expect(t.output()).toBe('')
+})
+
+test('prompts wait for `ready` (a passphrase prompt owns stdin until then)', async () => {
+  let open!: () => void
+  const t = setup({ ready: new Promise<void>((r) => (open = r)) })
+  const a = t.ask(t.request())
+  await settle()
+  expect(t.output()).toBe('')
+  expect(t.approver.pending).toBe(1)
+  open()
+  await settle()
+  expect(t.output()).toContain('Sign message 1')
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+})
+
+test('a request too large to show is rejected, not shown in part', async () => {
+  const t = setup()
+  const d = await t.approver.decide(
+    t.request({ details: { text: 'x'.repeat(70_000) } }),
+    new AbortController().signal,
+  )
+  expect(d).toEqual({ approved: false, reason: 'too-large' })
+  expect(t.output()).toContain('too large to show here: rejected')
+  expect(t.output()).not.toContain('xxxxxxxx')
+})
+
+test('close() rejects what is shown and queued (shutdown) and stops reading', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  const b = t.ask(t.request())
+  await settle()
+  t.approver.close()
+  expect(await a.promise).toEqual({ approved: false, reason: 'shutdown' })
+  expect(await b.promise).toEqual({ approved: false, reason: 'shutdown' })
+  expect(t.input.listenerCount('data')).toBe(0)
+  expect(await t.approver.decide(t.request(), new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'shutdown',
+  })
+})
+
+test('never throws: a broken output stream still gets a decision, and the default is reject', async () => {
+  const clock = fakeClock()
+  const input = new PassThrough()
+  const output = {
+    write() {
+      throw new Error('EPIPE')
+    },
+  } as unknown as NodeJS.WritableStream
+  const approver = createTerminalApprover({ input, output, now: clock.now, setTimer: clock.setTimer })
+  const r: ApprovalRequest = {
+    id: 'x',
+    origin: 'https://a.example',
+    method: 'personal_sign',
+    chainId: 1,
+    summary: 's',
+    details: {},
+    warnings: [],
+    createdAt: 0,
+    expiresAt: 1,
+  }
+  const p = approver.decide(r, new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  input.write('\n')
+  expect(await p).toEqual({ approved: false, reason: 'rejected' })
+})

@@ -1,0 +1,340 @@
+import { escapeTerminal } from './escapeTerminal.js'
+import { renderApprovalRequest } from './renderApprovalRequest.js'
+import type { ApprovalDecision, ApprovalRequest, Approver } from './types.js'
+
+/** A readable stream of keystrokes or lines: process.stdin (a TTY, put in raw mode) or a PassThrough. */
+export type TerminalInput = NodeJS.ReadableStream & {
+  isTTY?: boolean
+  isRaw?: boolean
+  setRawMode?: (mode: boolean) => unknown
+  read?: (size?: number) => unknown
+}
+
+export type TerminalApproverOptions = {
+  input: TerminalInput
+  output: NodeJS.WritableStream
+  now?: () => number
+  /** Keystrokes arriving sooner than this after a prompt appeared are discarded (type-ahead, bait-and-switch). */
+  inputDelayMs?: number
+  /** Schedules `fn` after `ms` and returns a cancel function (tests pass a fake clock). Default: an unref'd setTimeout. */
+  setTimer?: (fn: () => void, ms: number) => () => void
+  /** Prompts wait (queued, not shown) until this settles: e.g. a keystore passphrase prompt owns stdin until then. */
+  ready?: Promise<unknown>
+  /** Ctrl-C at a prompt (raw mode sends no SIGINT): the prompt is rejected, then this runs. */
+  onInterrupt?: () => void
+}
+
+export type TerminalApprover = Approver & {
+  /** Requests queued or shown. */
+  readonly pending: number
+  /** Rejects everything queued or shown (reason `shutdown`), restores the terminal and stops reading. */
+  close(): void
+}
+
+/** Longest answer read; a longer line is rejected. */
+const MAX_ANSWER = 64
+const ANSWER_MARK = 'answer ▸ '
+
+type Entry = {
+  request: ApprovalRequest
+  signal: AbortSignal
+  settle: (decision: ApprovalDecision) => void
+}
+
+type Shown = {
+  entry: Entry
+  shownAt: number
+  expected: string
+  line: string
+  ignored: number
+  answerShown: boolean
+  cancelTimer: () => void
+}
+
+/**
+ * The foreground terminal approver of `walletd start`. One prompt at a time: requests queue
+ * (FIFO) and are shown one after another. Every untrusted value is escaped (escapeTerminal).
+ * Type-ahead is flushed: input is read only while a prompt is shown, whatever was buffered before
+ * is discarded, and so is every keystroke that arrives within `inputDelayMs` of the prompt
+ * appearing. The default is reject: an empty line, any other answer, Ctrl-D, end of input or an
+ * error reject; approving needs `yes` — or, for `eth_sendTransaction` to an address, the last 4
+ * hex characters of the recipient. A request whose signal aborts (timeout, connection closed) is
+ * removed from the queue or, when shown, marked cancelled; it is never approved. `decide` never
+ * throws.
+ */
+export function createTerminalApprover({
+  input,
+  output,
+  now = Date.now,
+  inputDelayMs = 1000,
+  setTimer = defaultSetTimer,
+  ready,
+  onInterrupt,
+}: TerminalApproverOptions): TerminalApprover {
+  const queue: Entry[] = []
+  let shown: Shown | null = null
+  let isReady = ready === undefined
+  let ended: string | null = null
+  let closed = false
+  let reading = false
+  let rawBefore: boolean | null = null
+
+  const onData = (chunk: unknown) => {
+    try {
+      handleInput(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
+    } catch {
+      finish({ approved: false, reason: 'error' }, 'rejected (error)')
+    }
+  }
+  const onEnd = () => endInput('eof')
+  const onError = () => endInput('error')
+  input.on('end', onEnd)
+  input.on('error', onError)
+
+  ready?.then(
+    () => {
+      isReady = true
+      pump()
+    },
+    () => {
+      isReady = true
+      pump()
+    },
+  )
+
+  return {
+    name: 'terminal',
+    get pending() {
+      return queue.length + (shown ? 1 : 0)
+    },
+    decide(request, signal) {
+      try {
+        if (closed) return Promise.resolve({ approved: false, reason: 'shutdown' })
+        if (ended) return Promise.resolve({ approved: false, reason: ended })
+        if (signal.aborted) return Promise.resolve({ approved: false, reason: abortReason(signal) })
+        // The approval service blocks these before asking; never offer them anyway.
+        if (request.warnings.some((w) => w.level === 'critical'))
+          return Promise.resolve({ approved: false, reason: 'blocked' })
+        return new Promise<ApprovalDecision>((resolve) => {
+          let done = false
+          const entry: Entry = {
+            request,
+            signal,
+            settle: (decision) => {
+              if (done) return
+              done = true
+              signal.removeEventListener('abort', onAbort)
+              resolve(decision)
+            },
+          }
+          const onAbort = () => cancel(entry)
+          signal.addEventListener('abort', onAbort, { once: true })
+          queue.push(entry)
+          pump()
+        })
+      } catch {
+        return Promise.resolve({ approved: false, reason: 'error' })
+      }
+    },
+    close() {
+      if (closed) return
+      closed = true
+      rejectAll('shutdown')
+      stopReading()
+      input.removeListener('end', onEnd)
+      input.removeListener('error', onError)
+    },
+  }
+
+  function pump(): void {
+    if (shown || closed) return
+    if (!isReady || ended) {
+      if (ended) rejectAll(ended)
+      return
+    }
+    const entry = queue.shift()
+    if (!entry) {
+      stopReading()
+      return
+    }
+    show(entry)
+  }
+
+  function show(entry: Entry): void {
+    const { request } = entry
+    const expected = expectedAnswer(request)
+    const rendered = renderApprovalRequest(request, {
+      now: now(),
+      waiting: queue.length,
+      instruction:
+        expected === 'yes'
+          ? 'Type yes to approve. Enter, anything else or Ctrl-D rejects.'
+          : 'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.',
+    })
+    if (!rendered.ok) {
+      write(
+        `\nwalletd: approval request ${escapeTerminal(request.id)} from ${escapeTerminal(request.origin)} is too large to show here: rejected.\n`,
+      )
+      entry.settle({ approved: false, reason: rendered.reason })
+      pump()
+      return
+    }
+    startReading()
+    const state: Shown = {
+      entry,
+      shownAt: now(),
+      expected,
+      line: '',
+      ignored: 0,
+      answerShown: false,
+      cancelTimer: () => {},
+    }
+    shown = state
+    write(rendered.text)
+    state.cancelTimer = setTimer(() => {
+      if (shown === state) showAnswerMark(state)
+    }, inputDelayMs)
+  }
+
+  function showAnswerMark(state: Shown): void {
+    if (state.answerShown) return
+    state.answerShown = true
+    if (state.ignored > 0)
+      write(`  (ignored ${state.ignored} characters typed before the prompt could be read)\n`)
+    write(ANSWER_MARK)
+  }
+
+  function handleInput(text: string): void {
+    const state = shown
+    if (!state) return
+    if (now() - state.shownAt < inputDelayMs) {
+      state.ignored += text.length
+      return
+    }
+    showAnswerMark(state)
+    for (const ch of text) {
+      if (shown !== state) return
+      if (ch === '\x03') {
+        finish({ approved: false, reason: 'interrupted' }, 'rejected (Ctrl-C)')
+        onInterrupt?.()
+        return
+      }
+      if (ch === '\x04') {
+        finish({ approved: false, reason: 'eof' }, 'rejected (Ctrl-D)')
+        return
+      }
+      if (ch === '\r' || ch === '\n') {
+        if (state.line.trim().toLowerCase() === state.expected) finish({ approved: true }, 'approved')
+        else finish({ approved: false, reason: 'rejected' }, 'rejected')
+        return
+      }
+      if (ch === '\x7f' || ch === '\b') {
+        if (state.line.length > 0) {
+          state.line = state.line.slice(0, -1)
+          if (rawBefore !== null) write('\b \b')
+        }
+        continue
+      }
+      state.line += ch
+      if (rawBefore !== null) write(escapeTerminal(ch))
+      if (state.line.length > MAX_ANSWER) {
+        finish({ approved: false, reason: 'rejected' }, 'rejected (answer too long)')
+        return
+      }
+    }
+  }
+
+  function finish(decision: ApprovalDecision, note: string): void {
+    const state = shown
+    if (!state) return
+    shown = null
+    state.cancelTimer()
+    // After the answer mark the cursor is mid-line (raw mode echoes no Enter); before it, at column 0.
+    if (state.answerShown) write('\n')
+    write(
+      `walletd: ${note}: ${escapeTerminal(state.entry.request.method)} request ${escapeTerminal(state.entry.request.id)}\n`,
+    )
+    state.entry.settle(decision)
+    pump()
+  }
+
+  function cancel(entry: Entry): void {
+    const reason = abortReason(entry.signal)
+    if (shown?.entry === entry) {
+      finish({ approved: false, reason }, `cancelled (${reason})`)
+      return
+    }
+    const i = queue.indexOf(entry)
+    if (i !== -1) queue.splice(i, 1)
+    entry.settle({ approved: false, reason })
+  }
+
+  function endInput(reason: string): void {
+    if (ended) return
+    ended = reason
+    if (shown)
+      finish(
+        { approved: false, reason },
+        reason === 'eof' ? 'rejected (end of input)' : 'rejected (input error)',
+      )
+    rejectAll(reason)
+    stopReading()
+  }
+
+  function rejectAll(reason: string): void {
+    if (shown) finish({ approved: false, reason }, `rejected (${reason})`)
+    for (const entry of queue.splice(0)) entry.settle({ approved: false, reason })
+  }
+
+  function startReading(): void {
+    if (reading) return
+    reading = true
+    // Discard whatever was typed while no prompt was shown.
+    if (typeof input.read === 'function') {
+      for (let i = 0; i < 1024 && input.read() !== null; i++) {}
+    }
+    if (input.isTTY && typeof input.setRawMode === 'function') {
+      rawBefore = input.isRaw === true
+      input.setRawMode(true)
+    }
+    input.on('data', onData)
+    input.resume()
+  }
+
+  function stopReading(): void {
+    if (!reading) return
+    reading = false
+    input.removeListener('data', onData)
+    input.pause()
+    if (rawBefore !== null) {
+      try {
+        input.setRawMode?.(rawBefore)
+      } catch {}
+      rawBefore = null
+    }
+  }
+
+  function write(text: string): void {
+    try {
+      output.write(text)
+    } catch {}
+  }
+}
+
+/** `yes`, or for a transaction to an address the last 4 hex characters of the recipient (lowercase). */
+export function expectedAnswer(request: ApprovalRequest): string {
+  if (request.method !== 'eth_sendTransaction') return 'yes'
+  const to = request.details.to
+  return typeof to === 'string' && /^0x[0-9a-fA-F]{40}$/.test(to) ? to.slice(-4).toLowerCase() : 'yes'
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason = signal.reason
+  return reason instanceof Error && /^[a-z-]{1,32}$/.test(reason.message) ? reason.message : 'cancelled'
+}
+
+function defaultSetTimer(fn: () => void, ms: number): () => void {
+  const t = setTimeout(fn, ms)
+  t.unref()
+  return () => clearTimeout(t)
+}
