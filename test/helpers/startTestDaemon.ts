@@ -7,7 +7,7 @@ import { inject } from 'vitest'
 import type { Approver } from '../../src/approval/types.js'
 import { type DeepPartial, loadConfig, mergeConfig } from '../../src/config/loadConfig.js'
 import type { Config } from '../../src/config/schema.js'
-import { createWalletd, type Walletd } from '../../src/createWalletd.js'
+import { createWalletd, type Walletd, type WalletdOptions } from '../../src/createWalletd.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import type { Signer } from '../../src/signer/types.js'
@@ -52,6 +52,11 @@ export type StartTestDaemonOptions = {
   /** Upstream URL (default: the shared Anvil's WebSocket URL). */
   upstreamUrl?: string
   logger?: Logger
+  /**
+   * Passed to createWalletd: unlocks accounts after the server listens (see `daemon.unlocked`).
+   * Pass `signer: null` with it to start without Anvil's accounts.
+   */
+  unlock?: WalletdOptions['unlock']
 }
 
 /**
@@ -88,6 +93,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     approver: options.approver ?? null,
     signer: options.signer === undefined ? devSigner() : options.signer,
     logger,
+    ...(options.unlock ? { unlock: options.unlock } : {}),
   })
   const { token } = daemon.tokens.create('test')
   const baseUrl = `http://127.0.0.1:${daemon.port}`
