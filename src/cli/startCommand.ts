@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import type { Approver } from '../approval/types.js'
 import type { DeepPartial } from '../config/loadConfig.js'
 import type { Config } from '../config/schema.js'
 import type { Walletd } from '../createWalletd.js'
@@ -16,6 +17,7 @@ type StartFlags = {
   host?: string
   allowRemote?: boolean
   passwordFile?: string
+  approver?: 'terminal' | 'none'
 }
 
 export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
@@ -31,6 +33,10 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   if (flags.logLevel) o.log = { level: flags.logLevel as Config['log']['level'] }
   return o
 }
+
+/** The terminal approver's cooldown: this many rejections in a row mute an origin for COOLDOWN_MS. */
+const COOLDOWN_AFTER = 3
+const COOLDOWN_MS = 30_000
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -64,6 +70,12 @@ export function createStartCommand(): Command {
       '--password-file <file>',
       'passphrase for the keystore (else WALLETD_PASSWORD, the OS keychain, or a prompt)',
     )
+    .addOption(
+      new Option(
+        '--approver <kind>',
+        'who approves connect/sign/send/switch requests: terminal (a prompt here; the default when stdin and stderr are terminals) or none (refuse them all)',
+      ).choices(['terminal', 'none']),
+    )
     .action(async (flags: StartFlags) => {
       const { loadConfig } = await import('../config/loadConfig.js')
       let config: Config
@@ -82,11 +94,48 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
+      const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY)
+      const approverKind = flags.approver ?? (tty ? 'terminal' : 'none')
+      if (approverKind === 'terminal' && !tty) {
+        err('walletd: --approver terminal needs stdin and stderr to be a terminal. [WALLETD_ERR_USAGE]')
+        process.exitCode = ExitCode.usage
+        return
+      }
+      // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
+      let openPrompts = () => {}
+      const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
+      let terminal: { close(): void } | null = null
+      let approver: Approver | null = null
+      if (approverKind === 'terminal') {
+        const [{ createTerminalApprover }, { createApprovalQueue }, { escapeTerminal }] = await Promise.all([
+          import('../approval/createTerminalApprover.js'),
+          import('../approval/createApprovalQueue.js'),
+          import('../approval/escapeTerminal.js'),
+        ])
+        const prompt = createTerminalApprover({
+          input: process.stdin,
+          output: process.stderr,
+          ready: promptsReady,
+          // Raw mode turns Ctrl-C into a keystroke: the prompt is rejected, then walletd stops as usual.
+          onInterrupt: () => process.kill(process.pid, 'SIGINT'),
+        })
+        terminal = prompt
+        approver = createApprovalQueue({
+          approver: prompt,
+          cooldownAfter: COOLDOWN_AFTER,
+          cooldownMs: COOLDOWN_MS,
+          onCooldown: (origin, until) =>
+            err(
+              `walletd: ${escapeTerminal(origin)} was rejected ${COOLDOWN_AFTER} times in a row: its requests are rejected without asking until ${new Date(until).toISOString()}.`,
+            ),
+        })
+      }
       let daemon: Walletd
       try {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
+          approver,
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
           unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
@@ -114,6 +163,12 @@ export function createStartCommand(): Command {
         )
       }
       out(lines.join('\n'))
+      err(
+        approverKind === 'terminal'
+          ? 'walletd: approvals: terminal — connect, sign, send and chain-switch requests are asked here; any answer but the one asked for rejects.'
+          : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
+      )
+      daemon.unlocked.finally(openPrompts).catch(() => {})
       daemon.unlocked.catch(async (e) => {
         process.exitCode = reportError(e)
         await daemon.close()
@@ -124,6 +179,7 @@ export function createStartCommand(): Command {
         stopping = true
         const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
         force.unref()
+        terminal?.close()
         daemon
           .close()
           .then(() => {
