@@ -141,7 +141,7 @@ describe('unlock with a wrong passphrase', () => {
       (err: unknown) => err,
     )
     expect(failure).toBeInstanceOf(WrongPassphraseError)
-    expect((failure as WrongPassphraseError).code).toBe('WALLETD_ERR_WRONG_PASSPHRASE')
+    expect((failure as { code?: unknown }).code).toBe('WALLETD_ERR_WRONG_PASSPHRASE')
     expect(u.kdfs()).toBe(1)
     expect(d.daemon.services.signer).toBeNull()
 
