@@ -6,7 +6,7 @@ import { createSigner } from '../dist/signer/createSigner.js'
 
 const MNEMONIC = 'test test test test test test test test test test test junk'
 
-const TYPED_DATA = {
+export const TYPED_DATA = {
   domain: {
     name: 'Ether Mail',
     version: '1',
