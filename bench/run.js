@@ -67,8 +67,9 @@ async function main(cleanup) {
   say(
     `walletd benchmarks — node ${process.version}, ${cpus().length} CPUs, load average at start ${loadavg()[0].toFixed(2)}`,
   )
-  say('All traffic on 127.0.0.1; ports picked by the OS (port 0).')
-  say()
+  say(
+    'All traffic on 127.0.0.1; ports picked by the OS (port 0). Not a test: targets are reported, never asserted.',
+  )
 
   progress('rate limiter micro-benchmark')
   const limiter = await benchLimiter()
@@ -77,6 +78,8 @@ async function main(cleanup) {
   const anvil = await startAnvil()
   cleanup.child(anvil.process)
   cleanup.add(() => anvil.stop())
+  say(`Anvil ${anvil.wsUrl}, chain id ${anvil.chainId} (checked at start).`)
+  say()
 
   // 1. Read path.
   progress('read path: naive proxy and walletd processes')
