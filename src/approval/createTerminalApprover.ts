@@ -207,7 +207,8 @@ export function createTerminalApprover({
   function handleInput(text: string): void {
     const state = shown
     if (!state) return
-    if (now() - state.shownAt < inputDelayMs) {
+    // Answers count once the answer mark is up (its timer fired) or the delay has passed by the clock.
+    if (!state.answerShown && now() - state.shownAt < inputDelayMs) {
       state.ignored += text.length
       return
     }
