@@ -156,6 +156,25 @@ describe('walletd start in a terminal', () => {
     }
   })
 
+  test('Ctrl-C at a prompt (raw mode: no SIGINT from the terminal) rejects it and stops walletd cleanly', async () => {
+    const pty = startInPty(['start', '--dev', '--port', '0'])
+    try {
+      const banner = await pty.waitFor(/approvals: terminal/)
+      const ws = /WebSocket\s+(ws:\/\/\S+)/.exec(banner)![1]!
+      const token = /dev token\s+(\S+)/.exec(banner)![1]!
+      const client = await connect(ws, { token, origin: 'https://ctrl-c.example' })
+      const from = pty.text().length
+      const asked = client.call('eth_requestAccounts')
+      await pty.waitFor(/answer ▸ /, from)
+      pty.type('ye\x03')
+      expect((await asked).error).toMatchObject({ code: 4001, data: { reason: 'interrupted' } })
+      expect(await pty.exited).toBe(0)
+      expect(pty.text().slice(from)).toContain('walletd stopped (SIGINT)')
+    } finally {
+      pty.child.kill('SIGKILL')
+    }
+  })
+
   test('without a terminal the approver is none: it says so, and every approval is refused (fail closed)', async () => {
     const child = spawn(process.execPath, [bin, 'start', '--dev', '--port', '0'], {
       env,
