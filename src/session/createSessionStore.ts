@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync } from 'node:fs'
 import type { Address } from 'viem'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
@@ -45,7 +46,7 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
       } catch {
         // Keep the evidence, start with no grants (a lost grant only means asking again).
         sessions.clear()
-        const movedTo = `${file}.corrupt-${now()}`
+        const movedTo = `${file}.corrupt-${now()}-${randomBytes(3).toString('hex')}`
         try {
           renameSync(file, movedTo)
         } catch {}
