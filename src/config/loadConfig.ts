@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { z } from 'zod'
 import { ConfigFileError, ConfigInvalidError } from '../errors/startup.js'
+import { packageRoot } from '../util/packageRoot.js'
 import { userConfigFile } from './paths.js'
 import { type Config, ConfigSchema } from './schema.js'
 
@@ -29,7 +30,7 @@ export const NON_CONFIG_ENV = new Set([
   'WALLETD_URL',
 ])
 
-const defaultFile = fileURLToPath(new URL('../../config/default.json', import.meta.url))
+const defaultFile = () => join(packageRoot(), 'config', 'default.json')
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
@@ -116,7 +117,7 @@ export function parseConfig(input: unknown): Config {
 /** Shipped defaults ← user file ← `WALLETD_*` env ← flags, validated by one schema. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
-  const defaults = readJsonFile(defaultFile, true)
+  const defaults = readJsonFile(defaultFile(), true)
   const explicit = options.file ?? env.WALLETD_CONFIG
   const user = explicit ? readJsonFile(explicit, true) : readJsonFile(userConfigFile(env), false)
   let merged = mergeConfig(defaults, user ?? {})

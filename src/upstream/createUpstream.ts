@@ -10,6 +10,7 @@ import {
   UpstreamRpcError,
 } from '../errors/rpc.js'
 import type { Metrics } from '../metrics.js'
+import { createTickBatcher } from '../util/createTickBatcher.js'
 import { redactUrl, scrubUserinfo } from './redactUrl.js'
 import type { Upstream, UpstreamStatus, UpstreamSubscription } from './types.js'
 
@@ -155,6 +156,8 @@ export function createUpstream({
   // ---------------------------------------------------------------- WebSocket
 
   let socket: WebSocket | null = null
+  /** Sends on the open socket, one write per tick (set on open). */
+  let sendFrame: (frame: string) => void = () => {}
   let open = false
   let wsIndex = 0
   let attempt = 0
@@ -211,6 +214,7 @@ export function createUpstream({
       return
     }
     open = true
+    sendFrame = createTickBatcher(ws)
     attempt = 0
     generation++
     lastError = null
@@ -386,7 +390,8 @@ export function createUpstream({
       }
       pending.set(id, p)
       // A socket that is closing drops the frame; its 'close' event rejects the pending entry.
-      ws.send(frame)
+      if (ws === socket && open) sendFrame(frame)
+      else ws.send(frame)
     })
   }
 

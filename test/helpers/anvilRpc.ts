@@ -1,7 +1,6 @@
 import { inject } from 'vitest'
 
 /** Calls the node directly over HTTP (the shared test Anvil by default) — never through walletd. */
-// biome-ignore lint/suspicious/noExplicitAny: JSON-RPC results are checked by the caller
 export async function anvilRpc(
   method: string,
   params: unknown[] = [],
@@ -18,7 +17,6 @@ export async function anvilRpc(
 }
 
 /** Polls the node for a transaction receipt. */
-// biome-ignore lint/suspicious/noExplicitAny: a raw JSON-RPC receipt
 export async function waitForReceipt(hash: string, url = inject('anvilHttpUrl')): Promise<any> {
   for (let i = 0; i < 200; i++) {
     const r = await anvilRpc('eth_getTransactionReceipt', [hash], url)

@@ -6,6 +6,7 @@ import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
 import type { Services } from '../../services.js'
+import { createTickBatcher } from '../../util/createTickBatcher.js'
 import type { ConnectionRegistry, LiveConnection } from '../createConnectionRegistry.js'
 
 export type RpcSocketOptions = {
@@ -43,6 +44,7 @@ export function registerRpcSocket(
     const connId = randomUUID()
     let alive = true
 
+    const write = createTickBatcher(socket)
     const send = (text: string) => {
       if (socket.readyState !== socket.OPEN) return
       if (socket.bufferedAmount > maxBufferedBytes) {
@@ -51,7 +53,7 @@ export function registerRpcSocket(
         socket.terminate()
         return
       }
-      socket.send(text)
+      write(text)
     }
 
     const conn: LiveConnection = {

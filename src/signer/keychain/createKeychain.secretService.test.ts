@@ -17,14 +17,14 @@ const children: ChildProcess[] = []
 let busPid: number | undefined
 let mode: 'existing bus' | 'private bus' | 'none' = 'none'
 
-let lastReason: string | undefined
+let _lastReason: string | undefined
 
 /** Polls until the Secret Service answers (gnome-keyring may start slowly on a busy machine). */
 async function waitAvailable(attempts = 150): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
     const kc = createKeychain({ timeoutMs: 2000, service: 'walletd-test' })
     if (await kc.available()) return true
-    lastReason = kc.unavailableReason()
+    _lastReason = kc.unavailableReason()
     await new Promise((r) => setTimeout(r, 100))
   }
   return false
