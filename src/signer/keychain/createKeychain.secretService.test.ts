@@ -17,14 +17,14 @@ const children: ChildProcess[] = []
 let busPid: number | undefined
 let mode: 'existing bus' | 'private bus' | 'none' = 'none'
 
-let _lastReason: string | undefined
+let lastReason: string | undefined
 
 /** Polls until the Secret Service answers (gnome-keyring may start slowly on a busy machine). */
 async function waitAvailable(attempts = 150): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
     const kc = createKeychain({ timeoutMs: 2000, service: 'walletd-test' })
     if (await kc.available()) return true
-    _lastReason = kc.unavailableReason()
+    lastReason = kc.unavailableReason()
     await new Promise((r) => setTimeout(r, 100))
   }
   return false
@@ -75,14 +75,14 @@ describe('OS keychain through @napi-rs/keyring (Secret Service)', () => {
     if (process.platform === 'linux' && has('dbus-daemon') && has('gnome-keyring-daemon')) {
       expect(
         mode,
-        'dbus-daemon and gnome-keyring-daemon exist, so the real keychain must be reachable',
+        `dbus-daemon and gnome-keyring-daemon exist, so the real keychain must be reachable (last: ${lastReason})`,
       ).not.toBe('none')
     }
     if (mode === 'none') {
       // In CI the keychain must be there: this fails the run instead of silently skipping.
       expect(
         process.env.CI,
-        'CI is set but no Secret Service answered (install dbus gnome-keyring)',
+        `CI is set but no Secret Service answered (install dbus gnome-keyring; last: ${lastReason})`,
       ).toBeFalsy()
       expect(await kc.available()).toBe(false)
       expect(kc.unavailableReason()).toMatch(/^OS keychain unavailable \(.+\); using/)
