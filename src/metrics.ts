@@ -8,7 +8,7 @@ export type Metrics = ReturnType<typeof createMetrics>
  */
 export function createMetrics({ defaults = true }: { defaults?: boolean } = {}) {
   const registry = new Registry()
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'walletd_process_' })
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'walletd_' })
   const connectionsActive = new Gauge({
     name: 'walletd_connections_active',
     help: 'Open client connections.',

@@ -57,7 +57,16 @@ describe('docs/metrics.md', () => {
     expect(documented.filter((name) => !known.has(name!))).toEqual([])
   })
 
-  test('the process metrics prefix is documented', () => {
-    expect(doc).toContain('`walletd_process_`')
+  test('the process metrics named in the doc are the ones exported', async () => {
+    const text = await createMetrics().registry.metrics()
+    for (const name of [
+      'walletd_process_cpu_seconds_total',
+      'walletd_process_resident_memory_bytes',
+      'walletd_nodejs_eventloop_lag_p99_seconds',
+      'walletd_nodejs_heap_size_used_bytes',
+    ]) {
+      expect(doc).toContain(`\`${name}\``)
+      expect(text).toContain(`\n${name}`)
+    }
   })
 })

@@ -172,5 +172,20 @@ export type CostClass = z.infer<typeof CostClassSchema>
 
 /** The JSON schema for editors (config/walletd.schema.json is generated from this). */
 export function toConfigJsonSchema(): unknown {
-  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' })
+  return optionalEverywhere(z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }))
+}
+
+/**
+ * A user file is a partial overlay on config/default.json, so for editors no key is required —
+ * except inside array items (a chain needs its chainId, name and rpcUrls).
+ */
+function optionalEverywhere(node: unknown, inArrayItem = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => optionalEverywhere(n, inArrayItem))
+  if (typeof node !== 'object' || node === null) return node
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'required' && !inArrayItem) continue
+    out[k] = optionalEverywhere(v, inArrayItem || k === 'items')
+  }
+  return out
 }

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { resolvePaths } from '../../src/config/paths.js'
 
 /**
  * The built CLI, as a user runs it: `walletd start --dev` answers on the URL it prints,
@@ -139,6 +140,8 @@ describe('walletd CLI', () => {
   test('SIGTERM: clean exit, runtime file removed, open sockets closed with 1001', async () => {
     const d = await startDaemon(['--dev', '--port', '0'])
     const info = JSON.parse(run(['status', '--json']).stdout)
+    const runtimeFile = resolvePaths({ dataDir: info.dataDir, runtimeDir: null }, env).runtimeFile
+    expect(existsSync(runtimeFile)).toBe(true)
     const token = /dev token\s+(\S+)/.exec(d.stdout())![1]!
     const { default: WebSocket } = await import('ws')
     const ws = new WebSocket(info.urls.ws, ['walletd.v1', `walletd.token.${token}`], {
@@ -149,7 +152,7 @@ describe('walletd CLI', () => {
     d.child.kill('SIGTERM')
     expect(await closed).toBe(1001)
     expect(await exited(d.child)).toEqual({ code: 0, signal: null })
-    expect(() => readFileSync(join(home, 'run', 'walletd.json'))).toThrow()
+    expect(existsSync(runtimeFile)).toBe(false)
     expect(run(['status']).code).toBe(4)
   })
 

@@ -32,7 +32,7 @@ export const walletSwitchEthereumChain = defineMethod({
 
 function unknownChain(chainId: number) {
   return new UnrecognizedChainError({
-    message: `Unrecognized chain ID "0x${chainId.toString(16)}". Try adding the chain using wallet_addEthereumChain first.`,
+    message: `Unrecognized chain ID "0x${chainId.toString(16)}": walletd does not know this chain (add it to the "chains" of its configuration).`,
     data: { chainId: `0x${chainId.toString(16)}` },
   })
 }

@@ -23,7 +23,7 @@ export function createRequireApprovalMiddleware(services: Services): Middleware 
     )
     services.metrics.approvals.inc({
       method: method.method,
-      decision: decision.approved ? 'approved' : decision.reason,
+      decision: decision.approved ? 'approved' : decisionLabel(decision.reason),
     })
     ctx.log.info(
       {
@@ -45,4 +45,23 @@ export function createRequireApprovalMiddleware(services: Services): Middleware 
     ctx.prepared = draft.prepared
     return next()
   }
+}
+
+/** Metric label values are bounded: known reasons as they are, anything else `other`. */
+const KNOWN_REASONS = new Set([
+  'rejected',
+  'blocked',
+  'no-approver',
+  'timeout',
+  'cancelled',
+  'error',
+  'invalid-decision',
+  'cooldown',
+  'interrupted',
+  'eof',
+  'shutdown',
+  'too-large',
+])
+function decisionLabel(reason: string): string {
+  return KNOWN_REASONS.has(reason) ? reason : 'other'
 }

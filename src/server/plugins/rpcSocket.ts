@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import { InvalidRequestError, LimitExceededError, ParseError } from '../../errors/rpc.js'
 import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
+import type { JsonRpcId } from '../../rpc/types.js'
 import type { Services } from '../../services.js'
 import { createTickBatcher } from '../../util/createTickBatcher.js'
 import type { ConnectionRegistry, LiveConnection } from '../createConnectionRegistry.js'
@@ -15,7 +17,23 @@ export type RpcSocketOptions = {
   connections: ConnectionRegistry
 }
 
-const errorFrame = (err: unknown) => JSON.stringify({ jsonrpc: '2.0', id: null, error: toJsonRpcError(err) })
+const errorFrame = (err: unknown, id: JsonRpcId = null) =>
+  JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(err) })
+
+/**
+ * The id of a refused frame, so the client can match the -32005 to its request: small frames
+ * only (a flood of big ones is answered with id null, cheaply), a single request object only.
+ */
+function refusedFrameId(data: unknown, maxIdLength: number): JsonRpcId {
+  const bytes = data as { length?: number; byteLength?: number }
+  if ((bytes.length ?? bytes.byteLength ?? Infinity) > 4096 || Array.isArray(data)) return null
+  try {
+    const id = (JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')) as { id?: unknown })?.id
+    if (typeof id === 'number' && Number.isFinite(id)) return id
+    if (typeof id === 'string' && id.length <= maxIdLength) return id
+  } catch {}
+  return null
+}
 
 /**
  * `GET /rpc` upgraded to a WebSocket (the guard already ran). Every frame: connection bucket,
@@ -31,6 +49,10 @@ export function registerRpcSocket(
   const { config, metrics, limiter } = services
   const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
   const gauge = metrics.connectionsActive.labels('ws')
+  /** Consecutive refused frames after which a connection is closed (1008): 8 bursts, at least 1000. */
+  const closeAfterRefusals = Math.max(1000, 8 * config.rateLimit.connection.burst)
+  /** Listeners on a connection's abort signal: one or two per request in flight, batches included. */
+  const maxSignalListeners = maxInFlightPerConnection * config.server.maxBatchSize * 2
   // Keyed by origin (one flood over many sockets is one burst), one log per limit kind, so the
   // refusal path builds no key string.
   const quietMs = config.rateLimit.logQuietMs
@@ -40,9 +62,11 @@ export function registerRpcSocket(
   app.get('/rpc', { websocket: true }, (socket: WebSocket, req) => {
     const caller = req.caller!
     const abort = new AbortController()
+    setMaxListeners(maxSignalListeners, abort.signal)
     const closers: Array<() => void> = []
     const connId = randomUUID()
     let alive = true
+    let refusedInRow = 0
 
     const write = createTickBatcher(socket)
     const send = (text: string) => {
@@ -109,6 +133,14 @@ export function registerRpcSocket(
       const frame = limiter.takeFrame(connId)
       if (!frame.ok) {
         metrics.rateLimited.inc({ limit: frame.limit })
+        // A client that ignores a whole run of -32005 answers is flooding: answering it any longer
+        // only spends the daemon's time, so the connection is closed.
+        if (++refusedInRow > closeAfterRefusals) {
+          metrics.connectionsTotal.inc({ outcome: 'closed_flooding' })
+          conn.log.warn({ refusedInRow }, 'closing a connection that keeps flooding after refusals')
+          socket.close(1008, 'rate limit exceeded')
+          return
+        }
         const count = frameRefusals.refused(conn.origin)
         if (count > 0) {
           conn.log.warn(
@@ -122,10 +154,12 @@ export function registerRpcSocket(
               message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`,
               data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit },
             }),
+            refusedFrameId(data, config.server.maxIdLength),
           ),
         )
         return
       }
+      refusedInRow = 0
       if (conn.inFlight >= maxInFlightPerConnection) {
         metrics.rateLimited.inc({ limit: 'inflight' })
         const count = inFlightRefusals.refused(conn.origin)
@@ -141,6 +175,7 @@ export function registerRpcSocket(
               message: `Too many requests in flight on this connection (at most ${maxInFlightPerConnection}).`,
               data: { retryAfterMs: 100, limit: 'inflight' },
             }),
+            refusedFrameId(data, config.server.maxIdLength),
           ),
         )
         return
