@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws'
 import { InvalidRequestError, LimitExceededError, ParseError } from '../../errors/rpc.js'
 import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
+import { createTokenBucket } from '../../ratelimit/createTokenBucket.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
 import type { JsonRpcId } from '../../rpc/types.js'
 import type { Services } from '../../services.js'
@@ -49,8 +50,13 @@ export function registerRpcSocket(
   const { config, metrics, limiter } = services
   const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
   const gauge = metrics.connectionsActive.labels('ws')
-  /** Consecutive refused frames after which a connection is closed (1008): 8 bursts, at least 1000. */
-  const closeAfterRefusals = Math.max(1000, 8 * config.rateLimit.connection.burst)
+  /**
+   * Flood tolerance per connection, as a token bucket of refusals: it holds 8 frame bursts (at least
+   * 1,000 refusals) and refills at twice the frame rate. A client that backs off, or overshoots a
+   * little, never empties it; one that keeps sending far past its budget does, and is closed (1008).
+   */
+  const floodCapacity = Math.max(1000, 8 * config.rateLimit.connection.burst)
+  const floodRefill = 2 * config.rateLimit.connection.perSecond
   /** Listeners on a connection's abort signal: one or two per request in flight, batches included. */
   const maxSignalListeners = maxInFlightPerConnection * config.server.maxBatchSize * 2
   // Keyed by origin (one flood over many sockets is one burst), one log per limit kind, so the
@@ -66,7 +72,11 @@ export function registerRpcSocket(
     const closers: Array<() => void> = []
     const connId = randomUUID()
     let alive = true
-    let refusedInRow = 0
+    const floodBudget = createTokenBucket({
+      capacity: floodCapacity,
+      refillPerSecond: floodRefill,
+      now: services.now,
+    })
 
     const write = createTickBatcher(socket)
     const send = (text: string) => {
@@ -133,11 +143,11 @@ export function registerRpcSocket(
       const frame = limiter.takeFrame(connId)
       if (!frame.ok) {
         metrics.rateLimited.inc({ limit: frame.limit })
-        // A client that ignores a whole run of -32005 answers is flooding: answering it any longer
+        // A client that keeps sending far past its refusals is flooding: answering it any longer
         // only spends the daemon's time, so the connection is closed.
-        if (++refusedInRow > closeAfterRefusals) {
+        if (floodBudget.take() > 0) {
           metrics.connectionsTotal.inc({ outcome: 'closed_flooding' })
-          conn.log.warn({ refusedInRow }, 'closing a connection that keeps flooding after refusals')
+          conn.log.warn('closing a connection that keeps flooding after refusals')
           socket.close(1008, 'rate limit exceeded')
           return
         }
@@ -159,7 +169,6 @@ export function registerRpcSocket(
         )
         return
       }
-      refusedInRow = 0
       if (conn.inFlight >= maxInFlightPerConnection) {
         metrics.rateLimited.inc({ limit: 'inflight' })
         const count = inFlightRefusals.refused(conn.origin)
