@@ -258,10 +258,10 @@ async function main(cleanup) {
   say(
     `   the connection bucket raised by config override (${JSON.stringify(SIGNING_RATE_LIMIT_OVERRIDE.classes.sign)}).`,
   )
-  say("   Baselines in the same process: viem alone; and walletd's signer = viem + recover-and-compare.")
-  say('   walletd recovers the signer from every signature and compares it with the account before the')
+  say("   Baselines in the same process: viem alone; and walletd's signer = viem + self-check.")
+  say('   walletd verifies every signature (with its recovery bit) against the account before it leaves')
   say(
-    '   signature leaves the daemon (a fault never leaks a wrong signature): recovery costs more than signing.',
+    '   the daemon (a fault never leaks a wrong signature): one variable-base multiplication, about a signing.',
   )
   table(
     ['', 'personal_sign p50', 'ops/s', 'signTypedData_v4 p50', 'ops/s'],

@@ -1,6 +1,6 @@
 // In-process signing baseline for `npm run bench` (run after `npm run build`): viem's local
 // account signing personal messages and EIP-712 typed data, and the same through walletd's
-// signer (which also recovers and compares every signature before returning it).
+// signer (which also verifies every signature, recovery bit included, before returning it).
 import { mnemonicToAccount } from 'viem/accounts'
 import { createSigner } from '../dist/signer/createSigner.js'
 
@@ -53,8 +53,9 @@ async function measure(fn, { iterations = 300, warmup = 50 } = {}) {
 
 /**
  * The baseline the daemon is compared with. `personalSignP50Us` / `typedDataP50Us` are viem
- * alone; `signer*` add walletd's recover-and-compare (about 2–3× a bare signature: recovery
- * costs more than signing), which every walletd signature pays.
+ * alone; `signer*` add walletd's self-check (every signature verified against the
+ * account's public key, recovery bit included: about 2–3× a bare signature), which every walletd
+ * signature pays.
  */
 export async function benchInProcessSigning({ iterations = 300 } = {}) {
   const account = mnemonicToAccount(MNEMONIC, { addressIndex: 0 })
