@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { fakeClock } from '../../test/helpers/fakeClock.js'
 import { createKeyedLimiter } from './createKeyedLimiter.js'
 import { toTierSpec } from './createTieredBucket.js'
-
-const fakeClock = (start = 0) => {
-  let t = start
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms
-    },
-  }
-}
 
 describe('createKeyedLimiter', () => {
   const spec = toTierSpec({ burst: 2, perSecond: 1 })

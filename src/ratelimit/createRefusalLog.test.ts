@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fakeClock } from '../../test/helpers/fakeClock.js'
 import { createRefusalLog } from './createRefusalLog.js'
-
-const fakeClock = (start = 0) => {
-  let t = start
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms
-    },
-  }
-}
 
 describe('createRefusalLog', () => {
   it('logs the first refusal of a key, then folds the rest into one line per quiet period', () => {

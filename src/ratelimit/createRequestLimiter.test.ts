@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { fakeClock } from '../../test/helpers/fakeClock.js'
 import { ConfigSchema, type CostClass } from '../config/schema.js'
 import { createRequestLimiter, type RateLimitConfig } from './createRequestLimiter.js'
 import type { LimitVerdict } from './types.js'
@@ -8,15 +9,7 @@ const defaults = ConfigSchema.parse(
   JSON.parse(readFileSync(new URL('../../config/default.json', import.meta.url), 'utf8')),
 ).rateLimit
 
-const fakeClock = (start = 1_000_000) => {
-  let t = start
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms
-    },
-  }
-}
+const clockAt = () => fakeClock(1_000_000)
 
 /** A config with easy numbers: read 5 at once, 1/s; global and connection out of the way. */
 const config = (over: Partial<RateLimitConfig> = {}): RateLimitConfig => ({
@@ -58,7 +51,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('refuses with the origin tier and an exact retryAfterMs', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     expect(drain(() => limiter.take(req('https://app.example')))).toBe(5)
     expect(limiter.take(req('https://app.example'))).toEqual({
@@ -73,7 +66,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('two origins never share a budget', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     expect(drain(() => limiter.take(req('https://one.example')))).toBe(5)
     expect(drain(() => limiter.take(req('https://two.example')))).toBe(5)
@@ -86,7 +79,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('classes are separate budgets of one origin', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     expect(drain(() => limiter.take(req('https://app.example', 'read')))).toBe(5)
     expect(drain(() => limiter.take(req('https://app.example', 'prompt', 'eth_requestAccounts')))).toBe(2)
@@ -98,7 +91,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('subdomains of one registrable domain share the domain budget', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     // Origin budget 5, domain budget 2 × 5 = 10, shared by every *.evil.example.
     expect(drain(() => limiter.take(req('https://a.evil.example')))).toBe(5)
@@ -115,7 +108,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('public suffixes such as co.uk are not shared domains; their registrable domains are', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config({ domainFactor: 1 }), now: clock.now })
     expect(drain(() => limiter.take(req('https://a.one.co.uk')))).toBe(5)
     expect(limiter.take(req('https://b.one.co.uk'))).toMatchObject({
@@ -127,7 +120,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('a per-method override gets its own budget instead of the class budget', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ methods: { eth_call: { burst: 2, perSecond: 0.5 } } }),
       now: clock.now,
@@ -143,7 +136,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('methods named like Object.prototype members do not find an override', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     for (const method of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       expect(limiter.take(req(`https://${method.replace(/_/g, '')}.example`, 'read', method)).ok).toBe(true)
@@ -151,7 +144,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('the global limit applies across origins', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ global: { burst: 12, perSecond: 4 } }),
       now: clock.now,
@@ -169,7 +162,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('a request refused by a later key consumes nothing from the earlier ones', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ global: { burst: 3, perSecond: 1 } }),
       now: clock.now,
@@ -190,7 +183,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('a request refused by the origin bucket consumes nothing from the domain or global buckets', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ global: { burst: 6, perSecond: 0.001 } }),
       now: clock.now,
@@ -204,7 +197,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('reports the longest wait when several buckets refuse', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ global: { burst: 5, perSecond: 0.1 } }),
       now: clock.now,
@@ -219,7 +212,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('charges frames per connection, and forgets a released connection', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config(), now: clock.now })
     expect(drain(() => limiter.takeFrame('c1'))).toBe(3)
     expect(limiter.takeFrame('c1')).toEqual({ ok: false, retryAfterMs: 1000, limit: 'connection:perSecond' })
@@ -231,7 +224,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('enabled: false turns every limit off', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({
       config: config({ enabled: false, global: { burst: 1, perSecond: 1 } }),
       now: clock.now,
@@ -243,7 +236,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('memory stays bounded: at most maxKeys buckets per kind under 1e5 invented origins and connections', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: config({ maxKeys: 500 }), now: clock.now })
     for (let i = 0; i < 100_000; i++) {
       limiter.take(req(`https://s${i}.d${i % 7919}.example`))
@@ -258,7 +251,7 @@ describe('createRequestLimiter', () => {
   })
 
   it('with the defaults, a flooding origin gets at most a few prompts and signatures in any minute', () => {
-    const clock = fakeClock()
+    const clock = clockAt()
     const limiter = createRequestLimiter({ config: defaults, now: clock.now })
     for (const [cost, method, atOnce, perMinute] of [
       ['prompt', 'eth_requestAccounts', 3, 6],

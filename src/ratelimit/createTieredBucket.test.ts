@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fakeClock } from '../../test/helpers/fakeClock.js'
 import { createTieredBucket, toTierSpec } from './createTieredBucket.js'
-
-const fakeClock = (start = 0) => {
-  let t = start
-  return {
-    now: () => t,
-    advance: (ms: number) => {
-      t += ms
-    },
-  }
-}
 
 describe('createTieredBucket', () => {
   it('the burst tier: `burst` at once, then perSecond', () => {
