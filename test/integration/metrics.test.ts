@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 
 let d: TestDaemon
 beforeAll(async () => {
-  d = await startTestDaemon()
+  d = await startTestDaemon({ approver: createScriptedApprover([], 'reject') })
 })
 afterAll(async () => {
   await d?.close()
@@ -57,4 +58,21 @@ test('the log names connections and requests but never the token', async () => {
   expect(log).toContain('"method":"eth_blockNumber"')
   expect(log).not.toContain(d.token)
   expect(log).not.toContain(d.token.slice(4, 20))
+})
+
+test('without an approver the daemon is live but not ready (it cannot sign)', async () => {
+  const bare = await startTestDaemon({ approver: null })
+  try {
+    expect((await fetch(`${bare.baseUrl}/healthz`)).status).toBe(200)
+    const readyz = await fetch(`${bare.baseUrl}/readyz`)
+    expect(readyz.status).toBe(503)
+    expect(await readyz.json()).toMatchObject({ ready: false, status: 'ok' })
+    const health = (await (await fetch(`${bare.baseUrl}/health`)).json()) as {
+      ready: boolean
+      approver: unknown
+    }
+    expect(health).toMatchObject({ ready: false, approver: null })
+  } finally {
+    await bare.close()
+  }
 })

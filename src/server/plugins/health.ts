@@ -15,8 +15,8 @@ export type HealthReport = {
 }
 
 /**
- * Ready means able to sign: an account is unlocked and every chain's upstream is reachable. The
- * report names no origins, accounts or tokens.
+ * Ready means able to sign: an account is unlocked, every chain's upstream is reachable and an
+ * approver is configured. The report names no origins, accounts or tokens.
  */
 export function healthReport(
   services: Services,
@@ -36,7 +36,8 @@ export function healthReport(
   })
   const accounts = services.signer?.accounts().length ?? 0
   const upstreamsOk = chains.length > 0 && chains.every((c) => c.connected)
-  const ready = upstreamsOk && accounts > 0
+  // Able to sign: keys unlocked, every upstream reachable, and someone (or a policy) to approve.
+  const ready = upstreamsOk && accounts > 0 && services.approvals.approverName !== null
   return {
     status: upstreamsOk ? 'ok' : 'degraded',
     ready,
