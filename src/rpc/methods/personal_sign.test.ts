@@ -129,3 +129,26 @@ describe('refused signing methods (resolveMethod)', () => {
     expect((await h.call('eth_signTypedData', [[], a0.address])).error?.code).toBe(-32601)
   })
 })
+
+describe('personal_sign: Sign-In with Ethereum', () => {
+  const message = (domain: string) =>
+    `${domain} wants you to sign in with your Ethereum account:\n${a0.address}\n\nSign in\n\nURI: https://${domain}\nVersion: 1\nChain ID: 31337\nNonce: abcdef1234\nIssued At: 2026-01-01T00:00:00.000Z`
+
+  it('a SIWE message for the origin is shown with its fields and signed after approval', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    const { result } = await h.call('personal_sign', [message('app.example'), a0.address])
+    expect(result).toBe(await a0.signMessage({ message: message('app.example') }))
+    expect(seen[0]!.details).toMatchObject({
+      signInWithEthereum: { domain: 'app.example', address: a0.address },
+    })
+  })
+
+  it('a SIWE message for another domain is refused without asking (4001 blocked)', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    const { error } = await h.call('personal_sign', [message('evil.example'), a0.address])
+    expect(error).toMatchObject({ code: 4001, data: { reason: 'blocked' } })
+    expect(seen).toHaveLength(0)
+  })
+})

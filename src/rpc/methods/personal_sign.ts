@@ -1,5 +1,6 @@
 import type { Hex } from 'viem'
 import { signerFor } from '../../signer/signerFor.js'
+import { checkSiwe } from '../checkSiwe.js'
 import { defineMethod } from '../defineMethod.js'
 import { describeMessage, messageWarnings, zPersonalSignParams } from '../schemas/message.js'
 
@@ -15,9 +16,21 @@ export const personalSign = defineMethod({
   cost: 'sign',
   approval: 'always',
   accounts: (p) => [p.address],
-  prepare: async ({ params, ctx }) => {
+  prepare: async ({ params, ctx, services }) => {
     const { text, hex, bytes } = describeMessage(params.raw)
     const warnings = messageWarnings(params.message, params.raw)
+    const siwe =
+      text === null
+        ? null
+        : checkSiwe({
+            text,
+            origin: ctx.conn.origin,
+            address: params.address,
+            chainId: services.sessions.get(ctx.conn.origin).chainId,
+            now: services.now(),
+            dev: services.config.dev,
+          })
+    if (siwe) warnings.push(...siwe.warnings)
     if (params.swapped) {
       warnings.push({
         level: 'warning',
@@ -32,6 +45,7 @@ export const personalSign = defineMethod({
         ...(text === null ? { hex } : { text }),
         encoding: text === null ? 'hex (not valid UTF-8)' : 'utf-8',
         bytes,
+        ...(siwe ? { signInWithEthereum: siwe.details } : {}),
       },
       warnings,
       prepared: params.raw,
