@@ -185,15 +185,20 @@ describe('walletd start in a terminal', () => {
       let errText = ''
       child.stdout!.on('data', (c) => (out += c))
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      // Two pipes: wait for the notice on stderr and the banner on stdout, in either order.
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no notice; stderr: ${errText}`)), 30_000)
-        child.stderr!.on('data', (c) => {
-          errText += c
-          if (errText.includes('approvals: none')) {
+        const check = () => {
+          if (errText.includes('approvals: none') && out.includes('dev token')) {
             clearTimeout(timer)
             resolve()
           }
+        }
+        child.stderr!.on('data', (c) => {
+          errText += c
+          check()
         })
+        child.stdout!.on('data', check)
       })
       expect(errText).toContain('(stdin or stderr is not a terminal)')
       const ws = /WebSocket\s+(ws:\/\/\S+)/.exec(out)![1]!
