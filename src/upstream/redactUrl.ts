@@ -1,12 +1,12 @@
-/** A URL without its `user:pass@` part, for logs and status (never for clients). */
+/**
+ * A URL safe for logs, status and errors: scheme, host and port only. Userinfo (`user:pass@`) and
+ * any path or query are replaced, because providers put API keys there (`/v3/<key>`, `?apikey=`).
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
-    if (u.username || u.password) {
-      u.username = ''
-      u.password = ''
-    }
-    return u.toString()
+    const hidden = (u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== ''
+    return `${u.protocol}//${u.host}${hidden ? '/…' : ''}`
   } catch {
     return '<invalid url>'
   }

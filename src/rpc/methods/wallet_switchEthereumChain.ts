@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { UnrecognizedChainError } from '../../errors/rpc.js'
+import { redactUrl } from '../../upstream/redactUrl.js'
 import { defineMethod } from '../defineMethod.js'
 import { zChainIdHex } from '../schemas/primitives.js'
 
@@ -19,7 +20,7 @@ export const walletSwitchEthereumChain = defineMethod({
     if (!chain) throw unknownChain(chainId)
     return {
       summary: `Switch ${ctx.conn.origin} to ${chain.name} (chain ${chainId})`,
-      details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls },
+      details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls.map(redactUrl) },
       warnings: [],
     }
   },
