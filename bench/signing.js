@@ -2,9 +2,8 @@
 // account signing personal messages and EIP-712 typed data, and the same through walletd's
 // signer (which also verifies every signature, recovery bit included, before returning it).
 import { mnemonicToAccount } from 'viem/accounts'
+import { ANVIL_MNEMONIC as MNEMONIC } from '../dist/dev/startAnvil.js'
 import { createSigner } from '../dist/signer/createSigner.js'
-
-const MNEMONIC = 'test test test test test test test test test test test junk'
 
 export const TYPED_DATA = {
   domain: {

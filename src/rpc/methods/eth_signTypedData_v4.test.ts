@@ -12,16 +12,19 @@ import { TYPED_DATA_LIMITS } from '../schemas/typedData.js'
 const [a0, a1, a2] = accounts as [(typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0]]
 const CONTRACT = '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC'
 
+/** The EIP712Domain fields every fixture here uses. */
+const DOMAIN_TYPES = [
+  { name: 'name', type: 'string' },
+  { name: 'version', type: 'string' },
+  { name: 'chainId', type: 'uint256' },
+  { name: 'verifyingContract', type: 'address' },
+]
+
 /** The reference dApp's v4 "Mail" example (chainId as a decimal string, arrays, nested structs). */
 function mail(chainId: unknown = String(CHAIN_ID)) {
   return {
     types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
+      EIP712Domain: DOMAIN_TYPES,
       Group: [
         { name: 'name', type: 'string' },
         { name: 'members', type: 'Person[]' },
@@ -59,12 +62,7 @@ function mailForViem() {
 
 const permit = (value: string, deadline: string) => ({
   types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
+    EIP712Domain: DOMAIN_TYPES,
     Permit: [
       { name: 'owner', type: 'address' },
       { name: 'spender', type: 'address' },
