@@ -254,9 +254,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(offSessions)
 
     // A revoked token closes the connections it opened, at once.
+    // One look at the token file per tick, however many connections are open.
     const tokenWatch = setInterval(() => {
+      if (connections.total === 0) return
+      const live = new Set(tokens.list().map((t) => t.name))
       for (const conn of connections.all()) {
-        if (conn.tokenName && !tokens.has(conn.tokenName)) conn.close(1008, 'token revoked')
+        if (conn.tokenName && !live.has(conn.tokenName)) conn.close(1008, 'token revoked')
       }
     }, 500)
     tokenWatch.unref()

@@ -96,10 +96,6 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
       save()
       return true
     },
-    has(name: string): boolean {
-      reload()
-      return records.some((r) => r.name === name)
-    },
     /**
      * The token's name when it is valid (and allowed for `origin`, if the token is bound to
      * origins), else null. Constant-time over all records.
