@@ -119,7 +119,14 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             : { ...base, type: 'legacy', gasPrice }
       }
 
-      const fees = filled as { gasPrice?: bigint; maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint }
+      // Only the fee fields: spreading the whole filled transaction would put its `to: undefined`
+      // (a contract creation) over the checked `to: null`.
+      const { gasPrice, maxFeePerGas, maxPriorityFeePerGas } = filled as {
+        gasPrice?: bigint
+        maxFeePerGas?: bigint
+        maxPriorityFeePerGas?: bigint
+      }
+      const fees = { gasPrice, maxFeePerGas, maxPriorityFeePerGas }
       const warnings = checkTransaction(
         {
           tx: { from: tx.from, to: tx.to, value: tx.value, data: tx.data, gas, chainId, ...fees },
