@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
-import { createApprovalService } from './approval/createApprovalService.js'
+import { createApprovalBroker } from './approval/createApprovalBroker.js'
 import type { Approver } from './approval/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
@@ -12,12 +12,12 @@ import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
+import type { Services } from './rpc/services.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
 import { listenWithRetry } from './server/listen.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
-import type { Services } from './services.js'
 import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
@@ -37,8 +37,13 @@ export type WalletdOptions = {
   /** Extra upstream URLs (`--upstream`); each one's chain id is asked for at start. */
   upstreamUrls?: readonly string[]
   logger?: Logger
-  /** Who decides approvals. null/undefined: nobody — every approval is refused (fail closed). */
-  approver?: Approver | null
+  /**
+   * Who decides approvals, racing in the broker (terminal, notification, policy…). None, and no
+   * `externalApprovals`: every approval is refused (fail closed).
+   */
+  approvers?: readonly Approver[]
+  /** Accept decisions from outside by id (`walletd approve` over the admin socket). */
+  externalApprovals?: boolean
   /** The signer; in dev mode Anvil's test accounts when not given. */
   signer?: Signer | null
   /**
@@ -175,11 +180,21 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     })
     const tokens = createTokenStore({ file: paths.tokensFile, now })
     const limiter = createRequestLimiter({ config: config.rateLimit, now })
-    const approvals = createApprovalService({
-      approver: options.approver ?? null,
+    const approvals = createApprovalBroker({
+      approvers: options.approvers ?? [],
+      external: options.externalApprovals ?? false,
       timeoutMs: config.approval.timeoutMs,
+      maxPending: config.approval.maxPending,
+      cooldownAfter: config.approval.cooldownAfter,
+      cooldownMs: config.approval.cooldownMs,
       now,
+      onCooldown: (origin, until) =>
+        log.warn(
+          { origin, until: new Date(until).toISOString() },
+          'origin rejected too often: its requests are refused without asking for a while',
+        ),
     })
+    cleanups.push(() => approvals.close())
     const subscriptions = createSubscriptionRegistry({
       metrics,
       maxPerConnection: config.connections.maxSubscriptionsPerConnection,

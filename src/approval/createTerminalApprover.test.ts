@@ -60,13 +60,23 @@ function setup(options: { inputDelayMs?: number; tty?: boolean; ready?: Promise<
   })
   let n = 0
   const request = (over: Partial<ApprovalRequest> = {}): ApprovalRequest =>
-    Object.freeze({
+    Object.freeze<ApprovalRequest>({
       id: `req-${++n}`,
       origin: 'https://app.example',
       method: 'personal_sign',
+      kind: 'message',
       chainId: 31337,
       summary: `Sign message ${n}`,
       details: Object.freeze({ account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', text: 'hello' }),
+      facts: {
+        kind: 'message',
+        chainId: 31337,
+        account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+        bytes: '0x68656c6c6f',
+        text: 'hello',
+        siwe: null,
+      },
+      answer: 'yes',
       warnings: [],
       createdAt: clock.now(),
       expiresAt: clock.now() + 120_000,
@@ -74,7 +84,10 @@ function setup(options: { inputDelayMs?: number; tty?: boolean; ready?: Promise<
     })
   /** Starts a decision and tracks whether it settled. */
   const ask = (r: ApprovalRequest, signal = new AbortController().signal) => {
-    const state: { decision: ApprovalDecision | null; promise: Promise<ApprovalDecision> } = {
+    const state: {
+      decision: ApprovalDecision | undefined | null
+      promise: Promise<ApprovalDecision | undefined>
+    } = {
       decision: null,
       promise: approver.decide(r, signal),
     }
@@ -173,7 +186,7 @@ test('anything but `yes` rejects; the answer is trimmed and case-insensitive', a
     await settle()
     t.clock.advance(1000)
     await t.type(answer)
-    expect((await a.promise).approved, JSON.stringify(answer)).toBe(approved)
+    expect((await a.promise)?.approved, JSON.stringify(answer)).toBe(approved)
   }
 })
 
@@ -286,17 +299,29 @@ test('hostile origin, summary, message, keys and warnings are escaped: no fake "
   expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
 })
 
-test('eth_sendTransaction: approving needs the last 4 hex characters of the recipient; calldata is shown as its length', async () => {
+test('a transaction with the `recipient` answer rule: approving needs the last 4 hex characters of the recipient; calldata is shown as its length', async () => {
   const to = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
   const tx = (summary: string) =>
     setup().request({
       method: 'eth_sendTransaction',
+      kind: 'transaction',
+      answer: 'recipient',
+      facts: {
+        kind: 'transaction',
+        chainId: 31337,
+        account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+        to,
+        value: 10n ** 18n,
+        data: `0xa9059cbb${'ab'.repeat(400)}`,
+        selector: '0xa9059cbb',
+        gas: 21000n,
+        maxFeeWei: 0n,
+      },
       summary,
       details: {
         from: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
         to,
         value: '1 ETH (1000000000000000000 wei)',
-        data: `0xa9059cbb${'ab'.repeat(400)}`,
         dataBytes: 404,
         selector: '0xa9059cbb',
         gas: '21000',
@@ -399,9 +424,19 @@ test('never throws: a broken output stream still gets a decision, and the defaul
     id: 'x',
     origin: 'https://a.example',
     method: 'personal_sign',
+    kind: 'message',
     chainId: 1,
     summary: 's',
     details: {},
+    facts: {
+      kind: 'message',
+      chainId: 1,
+      account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      bytes: '0x',
+      text: '',
+      siwe: null,
+    },
+    answer: 'yes',
     warnings: [],
     createdAt: 0,
     expiresAt: 1,

@@ -1,6 +1,13 @@
+import type { Address } from 'viem'
 import { escapeTerminal } from './escapeTerminal.js'
 import { renderApprovalRequest } from './renderApprovalRequest.js'
-import type { ApprovalDecision, ApprovalRequest, Approver } from './types.js'
+import {
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type Approver,
+  DECISION_REASONS,
+  type DecisionReason,
+} from './types.js'
 
 /** A readable stream of keystrokes or lines: process.stdin (a TTY, put in raw mode) or a PassThrough. */
 export type TerminalInput = NodeJS.ReadableStream & {
@@ -74,7 +81,7 @@ export function createTerminalApprover({
   const queue: Entry[] = []
   let shown: Shown | null = null
   let isReady = ready === undefined
-  let ended: string | null = null
+  let ended: DecisionReason | null = null
   let closed = false
   let reading = false
   let rawBefore: boolean | null = null
@@ -166,10 +173,7 @@ export function createTerminalApprover({
     const rendered = renderApprovalRequest(request, {
       now: now(),
       waiting: queue.length,
-      instruction:
-        expected === 'yes'
-          ? 'Type yes to approve. Enter, anything else or Ctrl-D rejects.'
-          : 'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.',
+      instruction: instructionFor(request, expected),
     })
     if (!rendered.ok) {
       write(
@@ -225,8 +229,8 @@ export function createTerminalApprover({
         return
       }
       if (ch === '\r' || ch === '\n') {
-        if (state.line.trim().toLowerCase() === state.expected) finish({ approved: true }, 'approved')
-        else finish({ approved: false, reason: 'rejected' }, 'rejected')
+        const decision = parseAnswer(state.entry.request, state.expected, state.line)
+        finish(decision, decision.approved ? 'approved' : 'rejected')
         return
       }
       if (ch === '\x7f' || ch === '\b') {
@@ -262,7 +266,10 @@ export function createTerminalApprover({
   function cancel(entry: Entry): void {
     const reason = abortReason(entry.signal)
     if (shown?.entry === entry) {
-      finish({ approved: false, reason }, `cancelled (${reason})`)
+      finish(
+        { approved: false, reason },
+        reason === 'withdrawn' ? 'withdrawn (decided elsewhere)' : `cancelled (${reason})`,
+      )
       return
     }
     const i = queue.indexOf(entry)
@@ -270,7 +277,7 @@ export function createTerminalApprover({
     entry.settle({ approved: false, reason })
   }
 
-  function endInput(reason: string): void {
+  function endInput(reason: DecisionReason): void {
     if (ended) return
     ended = reason
     if (shown)
@@ -282,7 +289,7 @@ export function createTerminalApprover({
     stopReading()
   }
 
-  function rejectAll(reason: string): void {
+  function rejectAll(reason: DecisionReason): void {
     if (shown) finish({ approved: false, reason }, `rejected (${reason})`)
     for (const entry of queue.splice(0)) entry.settle({ approved: false, reason })
   }
@@ -324,14 +331,43 @@ export function createTerminalApprover({
 
 /** `yes`, or for a transaction to an address the last 4 hex characters of the recipient (lowercase). */
 export function expectedAnswer(request: ApprovalRequest): string {
-  if (request.method !== 'eth_sendTransaction') return 'yes'
-  const to = request.details.to
-  return typeof to === 'string' && /^0x[0-9a-fA-F]{40}$/.test(to) ? to.slice(-4).toLowerCase() : 'yes'
+  if (request.answer !== 'recipient' || request.facts.kind !== 'transaction') return 'yes'
+  const to = request.facts.to
+  return to !== null && /^0x[0-9a-fA-F]{40}$/.test(to) ? to.slice(-4).toLowerCase() : 'yes'
 }
 
-function abortReason(signal: AbortSignal): string {
+function instructionFor(request: ApprovalRequest, expected: string): string {
+  if (request.choices)
+    return 'Type yes to connect the default account(s) marked *, or the numbers of the accounts to connect (e.g. 2 or 1,3). Enter, anything else or Ctrl-D rejects.'
+  return expected === 'yes'
+    ? 'Type yes to approve. Enter, anything else or Ctrl-D rejects.'
+    : 'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.'
+}
+
+/**
+ * The typed answer as a decision. Approving needs the exact expected answer; a connect request
+ * also takes account numbers from the list shown (1-based; `1,3` or `1 3`). Anything else rejects.
+ */
+export function parseAnswer(request: ApprovalRequest, expected: string, line: string): ApprovalDecision {
+  const answer = line.trim().toLowerCase()
+  if (answer === expected) return { approved: true }
+  if (request.choices && /^\d{1,3}([ ,]+\d{1,3})*$/.test(answer)) {
+    const offered = request.choices.accounts
+    const picked: Address[] = []
+    for (const n of answer.split(/[ ,]+/).map(Number)) {
+      const account = offered[n - 1]
+      if (!account) return { approved: false, reason: 'rejected' }
+      if (!picked.includes(account)) picked.push(account)
+    }
+    return { approved: true, accounts: picked }
+  }
+  return { approved: false, reason: 'rejected' }
+}
+
+function abortReason(signal: AbortSignal): DecisionReason {
   const reason = signal.reason
-  return reason instanceof Error && /^[a-z-]{1,32}$/.test(reason.message) ? reason.message : 'cancelled'
+  const text = reason instanceof Error ? reason.message : ''
+  return (DECISION_REASONS as readonly string[]).includes(text) ? (text as DecisionReason) : 'cancelled'
 }
 
 function defaultSetTimer(fn: () => void, ms: number): () => void {

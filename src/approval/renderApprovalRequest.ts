@@ -15,17 +15,12 @@ export type RenderedApproval = { ok: true; text: string } | { ok: false; reason:
 export const MAX_RENDERED_CHARS = 64 * 1024
 const MAX_DEPTH = 16
 
-/**
- * Detail keys that are not shown as they are. A transaction's calldata is shown as its length
- * and selector (`dataBytes`, `selector`), which `eth_sendTransaction`'s `prepare` puts beside it.
- */
-const OMITTED: Readonly<Record<string, readonly string[]>> = { eth_sendTransaction: ['data'] }
-
 const LABEL = 10
 
 /**
- * The text of a terminal approval prompt: origin (in full), method, chain, the method's summary,
- * its details (only what `prepare` put there), warnings, the request id and expiry. Every value is
+ * The text of an approval prompt, the same for the terminal, `walletd prompts` and notifications:
+ * origin (in full), method, chain, the method's summary, its details (only what `prepare` put
+ * there), the accounts to choose from (connect), warnings, the request id and expiry. Every value is
  * escaped (escapeTerminal) and every line walletd prints from untrusted text is indented, so
  * nothing a page sends can start a line at column 0 or pass for walletd's own words.
  */
@@ -41,10 +36,17 @@ export function renderApprovalRequest(
   field('method', request.method)
   field('chain', request.chainId)
   field('summary', request.summary)
-  const omitted = OMITTED[request.method] ?? []
   for (const [key, value] of Object.entries(request.details)) {
-    if (omitted.includes(key) || value === undefined) continue
+    if (value === undefined) continue
     renderValue(lines, key, value, 1, 0)
+  }
+  if (request.choices) {
+    // The accounts, listed once, numbered for the answer; * marks the default choice.
+    lines.push(`  ${'accounts'.padEnd(LABEL)}choose one or more (* = default)`)
+    request.choices.accounts.forEach((account, i) => {
+      const mark = request.choices?.defaults.includes(account) ? '*' : ' '
+      lines.push(`    ${String(i + 1).padStart(2)}${mark} ${escapeTerminal(account)}`)
+    })
   }
   for (const w of request.warnings) {
     lines.push(

@@ -34,10 +34,6 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   return o
 }
 
-/** The terminal approver's cooldown: this many rejections in a row mute an origin for COOLDOWN_MS. */
-const COOLDOWN_AFTER = 3
-const COOLDOWN_MS = 30_000
-
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 export function createStartCommand(): Command {
@@ -104,38 +100,25 @@ export function createStartCommand(): Command {
       // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
       let openPrompts = () => {}
       const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
-      let terminal: { close(): void } | null = null
-      let approver: Approver | null = null
+      const approvers: Approver[] = []
       if (approverKind === 'terminal') {
-        const [{ createTerminalApprover }, { createApprovalQueue }, { escapeTerminal }] = await Promise.all([
-          import('../approval/createTerminalApprover.js'),
-          import('../approval/createApprovalQueue.js'),
-          import('../approval/escapeTerminal.js'),
-        ])
-        const prompt = createTerminalApprover({
-          input: process.stdin,
-          output: process.stderr,
-          ready: promptsReady,
-          // Raw mode turns Ctrl-C into a keystroke: the prompt is rejected, then walletd stops as usual.
-          onInterrupt: () => process.kill(process.pid, 'SIGINT'),
-        })
-        terminal = prompt
-        approver = createApprovalQueue({
-          approver: prompt,
-          cooldownAfter: COOLDOWN_AFTER,
-          cooldownMs: COOLDOWN_MS,
-          onCooldown: (origin, until) =>
-            err(
-              `walletd: ${escapeTerminal(origin)} was rejected ${COOLDOWN_AFTER} times in a row: its requests are rejected without asking until ${new Date(until).toISOString()}.`,
-            ),
-        })
+        const { createTerminalApprover } = await import('../approval/createTerminalApprover.js')
+        approvers.push(
+          createTerminalApprover({
+            input: process.stdin,
+            output: process.stderr,
+            ready: promptsReady,
+            // Raw mode turns Ctrl-C into a keystroke: the prompt is rejected, then walletd stops as usual.
+            onInterrupt: () => process.kill(process.pid, 'SIGINT'),
+          }),
+        )
       }
       let daemon: Walletd
       try {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
-          approver,
+          approvers,
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
           unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
@@ -179,7 +162,6 @@ export function createStartCommand(): Command {
         stopping = true
         const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
         force.unref()
-        terminal?.close()
         daemon
           .close()
           .then(() => {

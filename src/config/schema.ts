@@ -143,6 +143,13 @@ export const ConfigSchema = z
     approval: z
       .object({
         timeoutMs: ms.describe('An approval not decided in time is rejected (4001, reason timeout).'),
+        maxPending: positiveInt.describe(
+          'Approval requests pending at once across all origins; more get -32002.',
+        ),
+        cooldownAfter: positiveInt.describe(
+          'Rejections in a row (by a person) after which an origin is refused without asking for cooldownMs.',
+        ),
+        cooldownMs: ms.describe('How long an origin that was rejected too often is refused without asking.'),
       })
       .strict(),
     log: z

@@ -4,6 +4,7 @@ import {
   consumeBucket,
   type Refusal,
   refillBucket,
+  refundBucket,
   type TierSpec,
 } from './createTieredBucket.js'
 
@@ -27,6 +28,8 @@ export type KeyedLimiter = {
   commit(key: string, spec: TierSpec, at?: number): void
   /** check, then commit when it passed. */
   take(key: string, spec: TierSpec, at?: number): Refusal | null
+  /** Gives one token back to `key`'s bucket (capped at capacity); nothing for an unknown key. */
+  refund(key: string, spec: TierSpec, at?: number): void
   delete(key: string): boolean
   /** Forgets up to `max` least recently used buckets that are full again (they equal a new one). */
   sweep(max?: number, at?: number): number
@@ -111,6 +114,12 @@ export function createKeyedLimiter({ maxKeys, now, sweepBatch = 4 }: KeyedLimite
       const refusal = check(key, spec, at)
       if (refusal === null) commit(key, spec, at)
       return refusal
+    },
+    refund(key, spec, at = now()) {
+      const entry = buckets.get(key)
+      if (entry === undefined) return
+      refillBucket(spec, entry, at)
+      refundBucket(spec, entry)
     },
     delete: (key) => buckets.delete(key),
     sweep,

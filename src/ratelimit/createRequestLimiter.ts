@@ -6,6 +6,7 @@ import {
   newBucketState,
   type Refusal,
   refillBucket,
+  refundBucket,
   type TierSpec,
   toTierSpec,
 } from './createTieredBucket.js'
@@ -89,7 +90,7 @@ export function createRequestLimiter({
   })
 
   if (!config.enabled) {
-    return { take: () => OK, takeFrame: () => OK, releaseConnection: () => {}, stats }
+    return { take: () => OK, refund: () => {}, takeFrame: () => OK, releaseConnection: () => {}, stats }
   }
 
   const budget = (label: string, tier: Config['rateLimit']['classes']['read']): Budget => {
@@ -170,6 +171,16 @@ export function createRequestLimiter({
     return OK
   }
 
+  function refund({ origin, method, cost }: { origin: string; method: string; cost: CostClass }): void {
+    const at = now()
+    const b = methods.get(method) ?? classes[cost] ?? classes.sign
+    b.origins.refund(origin, b.origin, at)
+    const domain = cachedDomainOf(origin)
+    if (domain !== null) b.domains.refund(domain, b.domain, at)
+    refillBucket(globalSpec, globalState, at)
+    refundBucket(globalSpec, globalState)
+  }
+
   function takeFrame(connId: string): LimitVerdict {
     const refusal = frames.take(connId, connectionSpec)
     return refusal === null ? OK : refused(refusal, 'connection')
@@ -177,6 +188,7 @@ export function createRequestLimiter({
 
   return {
     take,
+    refund,
     takeFrame,
     releaseConnection: (connId) => {
       frames.delete(connId)

@@ -109,6 +109,22 @@ export function consumeBucket(spec: TierSpec, state: BucketState, cost = 1): voi
   state.fullAt = state.last + untilFull
 }
 
+/**
+ * Gives `cost` tokens back to every tier (capped at capacity), after a refill to the state's
+ * time: a request that turned out not to need its budget (an approved prompt) returns it.
+ */
+export function refundBucket(spec: TierSpec, state: BucketState, cost = 1): void {
+  const { tokens } = state
+  let untilFull = 0
+  for (let i = 0; i < tokens.length; i++) {
+    const t = Math.min(spec.capacity[i]!, tokens[i]! + cost)
+    tokens[i] = t
+    const ms = (spec.capacity[i]! - t) / spec.perMs[i]!
+    if (ms > untilFull) untilFull = ms
+  }
+  state.fullAt = state.last + untilFull
+}
+
 export type TieredBucket = {
   /** Takes `cost` tokens from every tier if all have them (verdict null); otherwise takes nothing. */
   take(cost?: number): Refusal | null

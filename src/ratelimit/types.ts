@@ -6,6 +6,11 @@ export type LimitVerdict = { ok: true } | { ok: false; retryAfterMs: number; lim
 export interface RequestLimiter {
   /** Charges one request (one batch element) to every bucket that applies. */
   take(input: { origin: string; method: string; cost: CostClass; connId: string }): LimitVerdict
+  /**
+   * Gives back what `take` charged (origin, domain and global buckets, capped at capacity): a
+   * prompt the person approved, or a request refused before anyone was asked, spends nothing.
+   */
+  refund(input: { origin: string; method: string; cost: CostClass }): void
   /** Charges one frame of a connection, before parsing. */
   takeFrame(connId: string): LimitVerdict
   /** Forget a closed connection's buckets. */

@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { expect, test } from 'vitest'
 import { compose } from './compose.js'
-import type { RequestContext } from './types.js'
+import type { ResolvedContext } from './types.js'
 
 const ctx = () =>
   ({
@@ -9,7 +9,7 @@ const ctx = () =>
     conn: {},
     log: pino({ level: 'silent' }),
     signal: new AbortController().signal,
-  }) as unknown as RequestContext
+  }) as unknown as ResolvedContext
 
 test('runs steps in order and returns the first result', async () => {
   const order: string[] = []

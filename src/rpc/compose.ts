@@ -1,11 +1,11 @@
 import { InternalError } from '../errors/rpc.js'
-import type { Middleware, RequestContext } from './types.js'
+import type { Middleware, ResolvedContext } from './types.js'
 
 /**
  * Runs middleware in order. Each step returns a result, throws an RpcError, or returns `next()`.
  * Calling `next()` twice, or falling off the end, is an internal error (MetaMask v2 / hono shape).
  */
-export function compose(steps: readonly Middleware[]): (ctx: RequestContext) => Promise<unknown> {
+export function compose(steps: readonly Middleware[]): (ctx: ResolvedContext) => Promise<unknown> {
   return function run(ctx) {
     let index = -1
     const dispatch = (i: number): Promise<unknown> => {

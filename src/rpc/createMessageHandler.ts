@@ -6,8 +6,8 @@ import {
   RpcError,
 } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
-import type { Services } from '../services.js'
 import { scanJsonDepth } from './scanJsonDepth.js'
+import type { Services } from './services.js'
 import type { Connection, JsonRpcId, JsonRpcResponse, RequestContext, RpcRequest } from './types.js'
 
 export type MessageHandler = {
@@ -32,7 +32,7 @@ export function createMessageHandler(
   services: Services,
   pipeline: (ctx: RequestContext) => Promise<unknown>,
 ): MessageHandler {
-  const { config, metrics } = services
+  const { config, metrics, sessions } = services
   const maxDepth = config.server.maxJsonDepth
   const maxBatch = config.server.maxBatchSize
   const maxIdLength = config.server.maxIdLength
@@ -129,6 +129,8 @@ export function createMessageHandler(
     const log = conn.log
     // A child logger per request ({ rpcId, method }), made only when a step or handler logs.
     let requestLog: RequestContext['log'] | undefined
+    // The session is looked up once per request, when a step first needs it.
+    let session: RequestContext['session'] | undefined
     const ctx: RequestContext = {
       request,
       conn,
@@ -136,6 +138,10 @@ export function createMessageHandler(
       get log() {
         requestLog ??= log.child({ rpcId: id, method: request.method })
         return requestLog
+      },
+      get session() {
+        session ??= sessions.view(conn.origin)
+        return session
       },
     }
     let response: JsonRpcResponse

@@ -1,9 +1,8 @@
-import type { Services } from '../services.js'
 import type { MethodDefinition } from './types.js'
 
 /** Declares a method module; only for type inference (returns its argument frozen). */
-export function defineMethod<P, R>(
-  definition: MethodDefinition<P, R, Services>,
-): MethodDefinition<P, R, Services> {
+export function defineMethod<P, R, Prepared = undefined>(
+  definition: MethodDefinition<P, R, Prepared>,
+): MethodDefinition<P, R, Prepared> {
   return Object.freeze(definition)
 }

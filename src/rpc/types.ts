@@ -1,8 +1,11 @@
 import type { Logger } from 'pino'
 import type { Address } from 'viem'
 import type { z } from 'zod'
+import type { AnswerRule, ApprovalDraft, ApprovalKind, ApprovalRequest, Decided } from '../approval/types.js'
 import type { CostClass } from '../config/schema.js'
 import type { JsonRpcErrorObject } from '../errors/toJsonRpcError.js'
+import type { Session } from '../session/types.js'
+import type { Services } from './services.js'
 
 export type JsonRpcId = string | number | null
 
@@ -42,61 +45,77 @@ export interface Connection {
   inFlight: number
 }
 
-export type ApprovalWarning = { level: 'critical' | 'warning'; message: string }
-
-/** What a method shows the approver before it runs (see src/approval). */
-export type ApprovalDraft<Prepared = unknown> = {
-  /** One human line: "Sign a message", "Send 1.5 ETH to 0x…". */
-  summary: string
-  /** Decoded, displayable details: only what will actually be signed or sent. */
-  details: Record<string, unknown>
-  warnings: ApprovalWarning[]
-  /** Data computed while preparing (filled transaction, digest) handed to the handler. */
-  prepared?: Prepared
-}
-
-/** Per-request state, built up by the pipeline steps. */
+/** Per-request state. The method is resolved before the steps run (createRpcPipeline). */
 export interface RequestContext {
   readonly request: RpcRequest
   readonly conn: Connection
   readonly log: Logger
   readonly signal: AbortSignal
-  /** Set by resolveMethod. */
-  method?: MethodDefinition
+  /**
+   * The origin's session as of this request, looked up once (a default view, stored nowhere,
+   * for an origin that has none yet). Changes go through `services.sessions`.
+   */
+  readonly session: Session
+  /** The method's definition, once found in the table (see ResolvedContext). */
+  readonly method?: MethodDefinition
   /** Set by validateParams: the parsed, normalised params. */
   params?: unknown
-  /** Set by the approval step when the method prepared something. */
-  prepared?: unknown
+  /** Set by the approval step: the request shown and how it was decided. */
+  approval?: { readonly request: ApprovalRequest; readonly decided: Decided; readonly prepared: unknown }
 }
 
-export type HandlerArgs<P, S> = {
+/** A request whose method was found in the table. */
+export interface ResolvedContext extends RequestContext {
+  readonly method: MethodDefinition
+}
+
+/** What an approval left for the handler: the prepared value, and the accounts chosen (connect). */
+export type Approved<Prepared> = {
+  readonly prepared: Prepared
+  readonly accounts: readonly Address[] | undefined
+}
+
+export type MethodArgs<P> = {
   params: P
-  ctx: RequestContext
-  services: S
-  /** What `prepare` produced (approval methods only). */
-  prepared: unknown
+  ctx: ResolvedContext
+  services: Services
+}
+
+export type HandlerArgs<P, Prepared> = MethodArgs<P> & {
+  /** Present when the request was approved (methods with an `approval` that applied). */
+  approved: Approved<Prepared> | undefined
 }
 
 export type Permission = 'none' | 'accounts'
-export type ApprovalPolicy = 'never' | 'always'
 
 /**
- * A wallet method: its params schema, the permission it needs, its rate-limit cost class, whether
- * it needs approval, and its handler. Declared in one module per wire method.
+ * A method's approval: the kind of prompt it makes, what approving takes, when it applies, and
+ * `prepare`, which checks, fills and describes the request (display text, typed facts, warnings)
+ * and hands its `prepared` value to the handler typed.
+ */
+export type ApprovalSpec<P, Prepared> = {
+  readonly kind: ApprovalKind
+  /** Default `yes`. */
+  readonly answer?: AnswerRule
+  /** Only ask when this holds (e.g. not yet granted); default: always. */
+  readonly when?: (args: MethodArgs<P>) => boolean
+  readonly prepare: (args: MethodArgs<P>) => Promise<ApprovalDraft<Prepared>>
+}
+
+/**
+ * A wallet method: its params schema, the permission it needs, its rate-limit cost class, its
+ * approval (if any), and its handler. Declared in one module per wire method.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the method table holds definitions of every param/result type
-export interface MethodDefinition<P = any, R = any, S = any> {
+export interface MethodDefinition<P = any, R = any, Prepared = any> {
   readonly method: string
   readonly params: z.ZodType<P>
   readonly permission: Permission
   readonly cost: CostClass
-  /** 'always', 'never', or a predicate over the validated request (e.g. only when not yet granted). */
-  readonly approval: ApprovalPolicy | ((args: Omit<HandlerArgs<P, S>, 'prepared'>) => boolean)
+  readonly approval?: ApprovalSpec<P, Prepared> | undefined
   /** Accounts the request acts for; authorize checks each is permitted for the origin (4100). */
   readonly accounts?: (params: P) => readonly Address[]
-  /** Runs before approval: checks, fills and describes the request. May throw a typed RpcError. */
-  readonly prepare?: (args: Omit<HandlerArgs<P, S>, 'prepared'>) => Promise<ApprovalDraft>
-  readonly handler: (args: HandlerArgs<P, S>) => Promise<R>
+  readonly handler: (args: HandlerArgs<P, Prepared>) => Promise<R>
 }
 
-export type Middleware = (ctx: RequestContext, next: () => Promise<unknown>) => Promise<unknown>
+export type Middleware = (ctx: ResolvedContext, next: () => Promise<unknown>) => Promise<unknown>

@@ -57,7 +57,9 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
 
   function persist() {
     if (!file) return
-    const list = [...sessions.values()].filter((s) => s.grantedAt !== null || s.chainId !== defaultChainId())
+    const list = [...sessions.values()].filter(
+      (s) => s.grantedAt !== null || s.chainId !== defaultChainId() || (s.lastAccounts?.length ?? 0) > 0,
+    )
     writeFileAtomic(file, `${JSON.stringify({ version: 1, sessions: list }, null, 2)}\n`)
   }
 
@@ -77,6 +79,22 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
 
   return {
     get,
+    /**
+     * The origin's session, or a default view (no grant, the default chain) stored nowhere: reads
+     * never grow the store, whatever origins a token holder invents.
+     */
+    view(origin: string): Session {
+      return (
+        sessions.get(origin) ?? {
+          origin,
+          accounts: [],
+          chainId: defaultChainId(),
+          createdAt: 0,
+          lastUsedAt: 0,
+          grantedAt: null,
+        }
+      )
+    },
     /** Without creating one. */
     peek(origin: string): Session | undefined {
       return sessions.get(origin)
@@ -90,12 +108,17 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
       const a = address.toLowerCase()
       return s.accounts.some((x) => x.toLowerCase() === a)
     },
+    /** Grants `accounts`; `accountsChanged` is announced only when what the origin sees changed. */
     grantAccounts(origin: string, accounts: Address[]) {
       const s = get(origin)
+      const changed =
+        s.accounts.length !== accounts.length ||
+        s.accounts.some((a, i) => a.toLowerCase() !== accounts[i]!.toLowerCase())
       s.accounts = [...accounts]
+      s.lastAccounts = [...accounts]
       s.grantedAt = now()
       persist()
-      emit({ kind: 'accountsChanged', origin, accounts: s.accounts })
+      if (changed) emit({ kind: 'accountsChanged', origin, accounts: s.accounts })
     },
     revoke(origin: string): boolean {
       const s = sessions.get(origin)

@@ -11,6 +11,8 @@ export type Session = {
   lastUsedAt: number
   /** When the `eth_accounts` permission was granted; null when none. */
   grantedAt: number | null
+  /** The accounts of the last grant, kept after a revoke: the default choice when it connects again. */
+  lastAccounts?: Address[]
 }
 
 export type SessionChange =

@@ -8,8 +8,7 @@ import {
   ResourceUnavailableError,
 } from '../errors/rpc.js'
 import type { Metrics } from '../metrics.js'
-import type { Connection } from '../rpc/types.js'
-import type { Upstream, UpstreamSubscription } from './types.js'
+import type { SubscriptionOwner as Connection, Upstream, UpstreamSubscription } from './types.js'
 
 export type SubscriptionRegistry = ReturnType<typeof createSubscriptionRegistry>
 

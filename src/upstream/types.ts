@@ -45,3 +45,18 @@ export interface UpstreamPool {
   add(chain: ChainConfig): Upstream
   close(): Promise<void>
 }
+
+/**
+ * What the subscription registry needs of a client connection (src/rpc's Connection satisfies
+ * it): WebSocket connections own their subscriptions and filters; HTTP requests' filters belong
+ * to the origin.
+ */
+export interface SubscriptionOwner {
+  readonly id: string
+  /** `ws` for a long-lived socket that can receive pushes. */
+  readonly transport: string
+  readonly origin: string
+  readonly closed: boolean
+  readonly notify: ((message: object) => void) | undefined
+  onClose(fn: () => void): void
+}

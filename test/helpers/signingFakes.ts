@@ -2,7 +2,7 @@ import { pino } from 'pino'
 import type { Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { keccak256, parseTransaction } from 'viem/utils'
-import { createApprovalService } from '../../src/approval/createApprovalService.js'
+import { createApprovalBroker } from '../../src/approval/createApprovalBroker.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
 import { loadConfig } from '../../src/config/loadConfig.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
@@ -11,8 +11,8 @@ import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
 import { createMetrics } from '../../src/metrics.js'
 import { createRpcPipeline } from '../../src/rpc/createRpcPipeline.js'
 import { createMethodTable } from '../../src/rpc/methods/index.js'
+import type { Services } from '../../src/rpc/services.js'
 import type { Connection, RequestContext } from '../../src/rpc/types.js'
-import type { Services } from '../../src/services.js'
 import { createSessionStore } from '../../src/session/createSessionStore.js'
 import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
@@ -32,6 +32,8 @@ export function recordingApprover(
   const seen: ApprovalRequest[] = []
   const approver: Approver = {
     name: 'scripted',
+    // Decides at once, like a policy: concurrent requests are not queued behind each other.
+    instant: true,
     decide: async (request) => {
       seen.push(request)
       return decide(request)
@@ -129,12 +131,22 @@ export function createSigningHarness(
       close: async () => {},
     },
     sessions,
-    approvals: createApprovalService({
-      approver: options.approver === undefined ? recordingApprover().approver : options.approver,
+    approvals: createApprovalBroker({
+      approvers:
+        options.approver === undefined
+          ? [recordingApprover().approver]
+          : options.approver === null
+            ? []
+            : [options.approver],
       timeoutMs: 10_000,
       now,
     }),
-    limiter: { take: () => ({ ok: true }), takeFrame: () => ({ ok: true }), releaseConnection: () => {} },
+    limiter: {
+      take: () => ({ ok: true }),
+      refund: () => {},
+      takeFrame: () => ({ ok: true }),
+      releaseConnection: () => {},
+    },
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
     subscriptions: undefined as never,
@@ -160,6 +172,9 @@ export function createSigningHarness(
       conn: { ...conn, origin },
       log,
       signal: new AbortController().signal,
+      get session() {
+        return sessions.view(origin)
+      },
     }
     try {
       return { result: (await pipeline(ctx)) as any, error: undefined }

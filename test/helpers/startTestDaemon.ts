@@ -90,7 +90,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
   const daemon = await createWalletd({
     config,
     env: {},
-    approver: options.approver ?? null,
+    approvers: options.approver ? [options.approver] : [],
     signer: options.signer === undefined ? devSigner() : options.signer,
     logger,
     ...(options.unlock ? { unlock: options.unlock } : {}),

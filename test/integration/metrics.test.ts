@@ -69,9 +69,11 @@ test('without an approver the daemon is live but not ready (it cannot sign)', as
     expect(await readyz.json()).toMatchObject({ ready: false, status: 'ok' })
     const health = (await (await fetch(`${bare.baseUrl}/health`)).json()) as {
       ready: boolean
-      approver: unknown
+      approvers: unknown
+      notReady: string[]
     }
-    expect(health).toMatchObject({ ready: false, approver: null })
+    expect(health).toMatchObject({ ready: false, approvers: [] })
+    expect(health.notReady).toEqual(['no approver can decide (start with --policy or an approver)'])
   } finally {
     await bare.close()
   }

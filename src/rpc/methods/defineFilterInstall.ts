@@ -17,7 +17,6 @@ export function defineFilterInstall<P extends readonly unknown[] | undefined>(
     params,
     permission: 'none',
     cost: 'read',
-    approval: 'never',
     handler: ({ params: p, ctx, services }) =>
       services.subscriptions.installFilter({
         conn: ctx.conn,

@@ -7,9 +7,5 @@ export const ethAccounts = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
-  handler: async ({ ctx, services }) => {
-    const session = services.sessions.peek(ctx.conn.origin)
-    return session ? session.accounts.map((a) => a.toLowerCase()) : []
-  },
+  handler: async ({ ctx }) => ctx.session.accounts.map((a) => a.toLowerCase()),
 })

@@ -7,6 +7,5 @@ export const ethChainId = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
-  handler: async ({ ctx, services }) => `0x${services.sessions.get(ctx.conn.origin).chainId.toString(16)}`,
+  handler: async ({ ctx, services }) => `0x${ctx.session.chainId.toString(16)}`,
 })

@@ -7,7 +7,5 @@ export const ethCoinbase = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
-  handler: async ({ ctx, services }) =>
-    services.sessions.peek(ctx.conn.origin)?.accounts[0]?.toLowerCase() ?? null,
+  handler: async ({ ctx, services }) => ctx.session.accounts[0]?.toLowerCase() ?? null,
 })

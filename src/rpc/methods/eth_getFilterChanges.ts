@@ -11,7 +11,6 @@ export const ethGetFilterChanges = defineMethod({
   params: z.tuple([zSubscriptionId]),
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: ({ params: [id], ctx, services }) =>
     services.subscriptions.queryFilter(ctx.conn, 'eth_getFilterChanges', id.toLowerCase(), ctx.signal),
 })

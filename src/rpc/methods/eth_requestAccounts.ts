@@ -1,25 +1,24 @@
 import { defineMethod } from '../defineMethod.js'
-import { connectableAccounts } from '../permissions.js'
+import { connectDraft } from '../permissions.js'
 import { zNoParams } from '../schemas/primitives.js'
 
-/** Asks the user to connect the origin; returns the granted accounts (lowercase). 4001 on reject. */
+/**
+ * Asks the user to connect the origin and choose its accounts; returns the granted accounts
+ * (lowercase). No prompt once granted. 4001 on reject.
+ */
 export const ethRequestAccounts = defineMethod({
   method: 'eth_requestAccounts',
   params: zNoParams,
   permission: 'none',
   cost: 'prompt',
-  approval: ({ ctx, services }) => (services.sessions.peek(ctx.conn.origin)?.grantedAt ?? null) === null,
-  prepare: async ({ ctx, services }) => {
-    const accounts = connectableAccounts(services)
-    return {
-      summary: `Connect ${ctx.conn.origin} to ${accounts.length === 1 ? 'account' : 'accounts'} ${accounts.join(', ')}`,
-      details: { origin: ctx.conn.origin, accounts },
-      warnings: [],
-      prepared: accounts,
-    }
+  approval: {
+    kind: 'connect',
+    when: ({ ctx }) => ctx.session.grantedAt === null,
+    prepare: async ({ ctx, services }) => connectDraft(ctx, services),
   },
-  handler: async ({ ctx, services, prepared }) => {
-    if (prepared) services.sessions.grantAccounts(ctx.conn.origin, prepared as never)
-    return services.sessions.get(ctx.conn.origin).accounts.map((a) => a.toLowerCase())
+  handler: async ({ ctx, services, approved }) => {
+    if (approved)
+      services.sessions.grantAccounts(ctx.conn.origin, [...(approved.accounts ?? approved.prepared)])
+    return services.sessions.view(ctx.conn.origin).accounts.map((a) => a.toLowerCase())
   },
 })

@@ -35,7 +35,21 @@ describe('eth_sendTransaction', () => {
       maxPriorityFeePerGas: 1_000_000_000n,
       maxFeePerGas: 3_000_000_000n, // 2 × base fee + priority
     })
-    expect(seen[0]!.summary).toMatch(/^Send 1 ETH from 0xf39F.* to 0x3C44.* on chain 31337$/)
+    expect(seen[0]!.summary).toBe('Send 1 ETH to 0x3C44…93BC')
+    expect(seen[0]!.summary.length).toBeLessThan(100)
+    expect(seen[0]!.kind).toBe('transaction')
+    expect(seen[0]!.answer).toBe('recipient')
+    expect(seen[0]!.facts).toEqual({
+      kind: 'transaction',
+      chainId: CHAIN_ID,
+      account: a0.address,
+      to: TO,
+      value: 10n ** 18n,
+      data: '0x',
+      selector: null,
+      gas: 21_000n,
+      maxFeeWei: 21_000n * 3_000_000_000n,
+    })
     expect(seen[0]!.details).toMatchObject({
       toKind: 'account (no code)',
       nonce: 'next (currently 7; assigned when sent)',

@@ -1,17 +1,17 @@
 import type { Address, Hex, TransactionSerializable } from 'viem'
 import { keccak256 } from 'viem/utils'
+import type { ApprovalDraft } from '../../approval/types.js'
 import {
   ChainDisconnectedError,
   InternalError,
   InvalidParamsError,
   TransactionRejectedError,
 } from '../../errors/rpc.js'
-import type { Services } from '../../services.js'
-import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../../signer/checkTransaction.js'
-import { signerFor } from '../../signer/signerFor.js'
 import type { Upstream } from '../../upstream/types.js'
+import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../checks/checkTransaction.js'
 import { defineMethod } from '../defineMethod.js'
 import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
+import { signerFor } from '../signerFor.js'
 import { upstreamFor } from '../upstreamFor.js'
 
 export type SendTransactionOptions = {
@@ -42,7 +42,7 @@ export type PreparedSend = {
  * approval blocks no one; a rejected or failed send consumes no nonce.
  */
 export function createEthSendTransaction(options: SendTransactionOptions = {}) {
-  const maxFeeWei = options.maxFeeWei ?? DEFAULT_MAX_FEE_WEI
+  const feeCapWei = options.maxFeeWei ?? DEFAULT_MAX_FEE_WEI
   const bufferPercent = BigInt(options.gasBufferPercent ?? 20)
   const fallbackPriorityFee = options.fallbackPriorityFeeWei ?? 1_000_000_000n
 
@@ -51,147 +51,162 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
     params: zSendTransactionParams,
     permission: 'accounts',
     cost: 'sign',
-    approval: 'always',
     accounts: ([tx]) => [tx.from],
-    prepare: async ({ params: [request], ctx, services }) => {
-      const chainId = services.sessions.get(ctx.conn.origin).chainId
-      const tx = checkTransactionRequest(request, chainId)
-      signerFor(services, tx.from)
-      const upstream = upstreamFor(services, ctx)
-      const opts = { signal: ctx.signal }
-      const call: Record<string, unknown> = { from: tx.from, value: toHex(tx.value), data: tx.data }
-      if (tx.to) call.to = tx.to
-      if (tx.accessList) call.accessList = tx.accessList
+    approval: {
+      kind: 'transaction',
+      answer: 'recipient',
+      prepare: async ({ params: [request], ctx, services }): Promise<ApprovalDraft<PreparedSend>> => {
+        const chainId = ctx.session.chainId
+        const tx = checkTransactionRequest(request, chainId)
+        signerFor(services, tx.from)
+        const upstream = upstreamFor(services, ctx)
+        const opts = { signal: ctx.signal }
+        const call: Record<string, unknown> = { from: tx.from, value: toHex(tx.value), data: tx.data }
+        if (tx.to) call.to = tx.to
+        if (tx.accessList) call.accessList = tx.accessList
 
-      const [pendingNonce, block, balance, code, estimate] = await Promise.all([
-        upstream
-          .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
-          .then((r) => toNumber(r, 'nonce')),
-        upstream.request('eth_getBlockByNumber', ['latest', false], opts).then(toBlock),
-        upstream.request('eth_getBalance', [tx.from, 'latest'], opts).then((r) => toBigInt(r, 'balance')),
-        tx.to
-          ? upstream.request('eth_getCode', [tx.to, 'latest'], opts).then((r) => String(r))
-          : Promise.resolve(null),
-        upstream.request('eth_estimateGas', [call], opts).then(
-          (r) => ({ gas: toBigInt(r, 'gas estimate') }),
-          (error: unknown) => ({ error }),
-        ),
-      ])
-      if ('error' in estimate && tx.gas === undefined) throw estimate.error
-      const estimatedGas = 'gas' in estimate ? estimate.gas : null
+        const [pendingNonce, block, balance, code, estimate] = await Promise.all([
+          upstream
+            .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
+            .then((r) => toNumber(r, 'nonce')),
+          upstream.request('eth_getBlockByNumber', ['latest', false], opts).then(toBlock),
+          upstream.request('eth_getBalance', [tx.from, 'latest'], opts).then((r) => toBigInt(r, 'balance')),
+          tx.to
+            ? upstream.request('eth_getCode', [tx.to, 'latest'], opts).then((r) => String(r))
+            : Promise.resolve(null),
+          upstream.request('eth_estimateGas', [call], opts).then(
+            (r) => ({ gas: toBigInt(r, 'gas estimate') }),
+            (error: unknown) => ({ error }),
+          ),
+        ])
+        if ('error' in estimate && tx.gas === undefined) throw estimate.error
+        const estimatedGas = 'gas' in estimate ? estimate.gas : null
 
-      let gas = tx.gas
-      if (gas === undefined) {
-        const estimated = estimatedGas as bigint
-        gas =
-          estimated === 21_000n && tx.data === '0x' ? 21_000n : (estimated * (100n + bufferPercent)) / 100n
-        // The buffer never pushes the limit above the block gas limit (unless the estimate itself is).
-        if (block.gasLimit !== null && gas > block.gasLimit) gas = maxBigInt(estimated, block.gasLimit)
-      }
-
-      const base = { chainId, to: tx.to ?? undefined, value: tx.value, data: tx.data, gas }
-      let filled: TransactionSerializable
-      if (tx.type === 'eip1559' || (tx.type === undefined && block.baseFeePerGas !== null)) {
-        if (block.baseFeePerGas === null) {
-          throw new InvalidParamsError({
-            message: 'Invalid transaction params: this chain does not support EIP-1559 fees; use gasPrice.',
-          })
+        let gas = tx.gas
+        if (gas === undefined) {
+          const estimated = estimatedGas as bigint
+          gas =
+            estimated === 21_000n && tx.data === '0x' ? 21_000n : (estimated * (100n + bufferPercent)) / 100n
+          // The buffer never pushes the limit above the block gas limit (unless the estimate itself is).
+          if (block.gasLimit !== null && gas > block.gasLimit) gas = maxBigInt(estimated, block.gasLimit)
         }
-        let priority = tx.maxPriorityFeePerGas
-        if (priority === undefined) {
-          priority = await suggestPriorityFee(upstream, opts.signal, fallbackPriorityFee)
-          if (tx.maxFeePerGas !== undefined && priority > tx.maxFeePerGas) priority = tx.maxFeePerGas
-        }
-        const maxFee = tx.maxFeePerGas ?? block.baseFeePerGas * 2n + priority
-        filled = {
-          ...base,
-          type: 'eip1559',
-          maxFeePerGas: maxFee,
-          maxPriorityFeePerGas: priority,
-          accessList: tx.accessList,
-        }
-      } else {
-        const gasPrice =
-          tx.gasPrice ?? toBigInt(await upstream.request('eth_gasPrice', [], opts), 'gas price')
-        filled =
-          tx.type === 'eip2930'
-            ? { ...base, type: 'eip2930', gasPrice, accessList: tx.accessList ?? [] }
-            : { ...base, type: 'legacy', gasPrice }
-      }
 
-      // Only the fee fields: spreading the whole filled transaction would put its `to: undefined`
-      // (a contract creation) over the checked `to: null`.
-      const { gasPrice, maxFeePerGas, maxPriorityFeePerGas } = filled as {
-        gasPrice?: bigint
-        maxFeePerGas?: bigint
-        maxPriorityFeePerGas?: bigint
-      }
-      const fees = { gasPrice, maxFeePerGas, maxPriorityFeePerGas }
-      const warnings = checkTransaction(
-        {
-          tx: { from: tx.from, to: tx.to, value: tx.value, data: tx.data, gas, chainId, ...fees },
-          requested: {
-            data: request.data,
-            input: request.input,
-            chainId: request.chainId,
-            nonce: request.nonce,
+        const base = { chainId, to: tx.to ?? undefined, value: tx.value, data: tx.data, gas }
+        let filled: TransactionSerializable
+        if (tx.type === 'eip1559' || (tx.type === undefined && block.baseFeePerGas !== null)) {
+          if (block.baseFeePerGas === null) {
+            throw new InvalidParamsError({
+              message: 'Invalid transaction params: this chain does not support EIP-1559 fees; use gasPrice.',
+            })
+          }
+          let priority = tx.maxPriorityFeePerGas
+          if (priority === undefined) {
+            priority = await suggestPriorityFee(upstream, opts.signal, fallbackPriorityFee)
+            if (tx.maxFeePerGas !== undefined && priority > tx.maxFeePerGas) priority = tx.maxFeePerGas
+          }
+          const maxFee = tx.maxFeePerGas ?? block.baseFeePerGas * 2n + priority
+          filled = {
+            ...base,
+            type: 'eip1559',
+            maxFeePerGas: maxFee,
+            maxPriorityFeePerGas: priority,
+            accessList: tx.accessList,
+          }
+        } else {
+          const gasPrice =
+            tx.gasPrice ?? toBigInt(await upstream.request('eth_gasPrice', [], opts), 'gas price')
+          filled =
+            tx.type === 'eip2930'
+              ? { ...base, type: 'eip2930', gasPrice, accessList: tx.accessList ?? [] }
+              : { ...base, type: 'legacy', gasPrice }
+        }
+
+        // Only the fee fields: spreading the whole filled transaction would put its `to: undefined`
+        // (a contract creation) over the checked `to: null`.
+        const { gasPrice, maxFeePerGas, maxPriorityFeePerGas } = filled as {
+          gasPrice?: bigint
+          maxFeePerGas?: bigint
+          maxPriorityFeePerGas?: bigint
+        }
+        const fees = { gasPrice, maxFeePerGas, maxPriorityFeePerGas }
+        const warnings = checkTransaction(
+          {
+            tx: { from: tx.from, to: tx.to, value: tx.value, data: tx.data, gas, chainId, ...fees },
+            requested: {
+              data: request.data,
+              input: request.input,
+              chainId: request.chainId,
+              nonce: request.nonce,
+            },
+            activeChainId: chainId,
+            estimatedGas,
+            pendingNonce,
+            balance,
           },
-          activeChainId: chainId,
-          estimatedGas,
-          pendingNonce,
-          balance,
-        },
-        { maxFeeWei },
-      )
-      if ('error' in estimate) {
-        const reason = (estimate.error as { shortMessage?: string }).shortMessage
-        if (reason) warnings.push({ level: 'warning', message: `The node says: ${reason.slice(0, 300)}` })
-      }
+          { maxFeeWei: feeCapWei },
+        )
+        if ('error' in estimate) {
+          const reason = (estimate.error as { shortMessage?: string }).shortMessage
+          if (reason) warnings.push({ level: 'warning', message: `The node says: ${reason.slice(0, 300)}` })
+        }
 
-      const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
-      const isContract = code !== null && code !== '0x'
-      const selector = tx.data.length >= 10 ? tx.data.slice(0, 10) : null
-      const summary =
-        tx.to === null
-          ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${tx.value > 0n ? ` with ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
-          : tx.data === '0x'
-            ? `Send ${formatEth(tx.value)} ETH from ${tx.from} to ${tx.to}`
-            : `Call ${isContract ? 'contract' : 'address'} ${tx.to}${selector ? ` (function ${selector})` : ''}${tx.value > 0n ? ` sending ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
-      const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
-      return {
-        summary: `${summary} on chain ${chainId}`,
-        details: {
-          from: tx.from,
-          to: tx.to ?? '(contract creation)',
-          toKind: tx.to === null ? 'new contract' : isContract ? 'contract' : 'account (no code)',
-          value: `${formatEth(tx.value)} ETH (${tx.value} wei)`,
-          data: tx.data,
-          dataBytes: (tx.data.length - 2) / 2,
-          selector,
-          gas: gas.toString(),
-          ...(fees.maxFeePerGas !== undefined
-            ? {
-                maxFeePerGas: `${fees.maxFeePerGas} wei`,
-                maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
-              }
-            : { gasPrice: `${fees.gasPrice} wei` }),
-          maxFee: `${formatEth(gas * feePerGas)} ETH`,
-          nonce:
-            tx.nonce === undefined
-              ? `next (currently ${pendingNonce}; assigned when sent)`
-              : `${tx.nonce} (chosen by the dApp)`,
-          chainId,
-          type: filled.type,
-        },
-        warnings,
-        prepared,
-      }
+        const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
+        const maxFeeWei = gas * feePerGas
+        const isContract = code !== null && code !== '0x'
+        const selector = tx.data.length >= 10 ? (tx.data.slice(0, 10) as Hex) : null
+        const value = tx.value > 0n ? ` ${formatEth(tx.value)} ETH` : ''
+        const summary =
+          tx.to === null
+            ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${value ? ` with${value}` : ''}`
+            : tx.data === '0x'
+              ? `Send${value || ' 0 ETH'} to ${shortAddress(tx.to)}`
+              : `Call ${isContract ? 'contract' : 'address'} ${shortAddress(tx.to)}${selector ? ` (${selector})` : ''}${value ? ` sending${value}` : ''}`
+        const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
+        return {
+          summary,
+          details: {
+            from: tx.from,
+            to: tx.to ?? '(contract creation)',
+            toKind: tx.to === null ? 'new contract' : isContract ? 'contract' : 'account (no code)',
+            value: `${formatEth(tx.value)} ETH (${tx.value} wei)`,
+            dataBytes: (tx.data.length - 2) / 2,
+            selector,
+            gas: gas.toString(),
+            ...(fees.maxFeePerGas !== undefined
+              ? {
+                  maxFeePerGas: `${fees.maxFeePerGas} wei`,
+                  maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
+                }
+              : { gasPrice: `${fees.gasPrice} wei` }),
+            maxFee: `${formatEth(maxFeeWei)} ETH (${maxFeeWei} wei)`,
+            nonce:
+              tx.nonce === undefined
+                ? `next (currently ${pendingNonce}; assigned when sent)`
+                : `${tx.nonce} (chosen by the dApp)`,
+            chainId,
+            type: filled.type,
+          },
+          facts: {
+            kind: 'transaction',
+            chainId,
+            account: tx.from,
+            to: tx.to,
+            value: tx.value,
+            data: tx.data,
+            selector,
+            gas,
+            maxFeeWei,
+          },
+          warnings,
+          prepared,
+        }
+      },
     },
-    handler: async ({ ctx, services, prepared }) => {
-      const p = prepared as PreparedSend | undefined
-      if (!p) throw new InternalError({ details: 'eth_sendTransaction ran without a prepared transaction' })
+    handler: async ({ ctx, services, approved }) => {
+      if (!approved) throw new InternalError({ details: 'eth_sendTransaction ran without an approval' })
+      const p = approved.prepared
       // The approved transaction is for the chain the origin was on; if it switched meanwhile, send nothing.
-      if (services.sessions.get(ctx.conn.origin).chainId !== p.chainId) {
+      if (services.sessions.view(ctx.conn.origin).chainId !== p.chainId) {
         throw new TransactionRejectedError({
           message:
             'Transaction rejected: the active chain changed while the request awaited approval; nothing was sent.',
@@ -201,7 +216,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
       if (!upstream)
         throw new ChainDisconnectedError({ message: `No upstream is configured for chain ${p.chainId}.` })
       const signer = signerFor(services, p.from)
-      return (services as Services).nonces.withNonce(
+      return services.nonces.withNonce(
         { chainId: p.chainId, address: p.from },
         {
           fixed: p.nonce,
@@ -240,6 +255,8 @@ async function suggestPriorityFee(
     return fallback
   }
 }
+
+const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`
 
 const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
 

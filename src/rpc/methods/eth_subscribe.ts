@@ -22,7 +22,6 @@ export const ethSubscribe = defineMethod({
   params,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: ({ params, ctx, services }) =>
     services.subscriptions.subscribe({ conn: ctx.conn, upstream: upstreamFor(services, ctx), params }),
 })

@@ -11,7 +11,6 @@ export const ethUninstallFilter = defineMethod({
   params: z.tuple([zSubscriptionId]),
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: ({ params: [id], ctx, services }) =>
     services.subscriptions.uninstallFilter(ctx.conn, id.toLowerCase()),
 })

@@ -8,7 +8,6 @@ export const ethUnsubscribe = defineMethod({
   params: z.tuple([zSubscriptionId]),
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: ({ params: [id], ctx, services }) =>
     services.subscriptions.unsubscribe(ctx.conn, id.toLowerCase()),
 })

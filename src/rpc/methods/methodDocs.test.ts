@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { pino } from 'pino'
 import { describe, expect, test } from 'vitest'
 import { RpcError } from '../../errors/rpc.js'
-import { createResolveMethodMiddleware } from '../middleware/resolveMethod.js'
+import { createMethodResolver } from '../middleware/resolveMethod.js'
 import type { Connection, MethodDefinition, RequestContext } from '../types.js'
 import { createMethodTable } from './index.js'
 import { FORWARDED_METHODS } from './passthrough.js'
@@ -54,7 +54,9 @@ for (const title of methodSections) {
   }
 }
 
-const approvalCell = (m: MethodDefinition) => (typeof m.approval === 'function' ? 'conditional' : m.approval)
+/** `never`, the approval kind (`connect`, `message`, `typedData`, `transaction`, `chain`, `asset`), or `<kind>, conditional`. */
+const approvalCell = (m: MethodDefinition) =>
+  !m.approval ? 'never' : m.approval.when ? `${m.approval.kind}, conditional` : m.approval.kind
 
 describe('docs/protocol.md: the method table', () => {
   test('the table is not empty (a sanity check)', () => {
@@ -86,7 +88,7 @@ describe('docs/protocol.md: the method table', () => {
 
 describe('docs/protocol.md: refused methods', () => {
   const refused = rows(section('Refused methods'))
-  const resolve = createResolveMethodMiddleware(table)
+  const resolve = createMethodResolver(table)
   const log = pino({ level: 'silent' })
   const codeFor = async (method: string): Promise<number | 'resolved'> => {
     const ctx: RequestContext = {
@@ -94,9 +96,10 @@ describe('docs/protocol.md: refused methods', () => {
       conn: { id: 'c', origin: 'https://app.example', log } as unknown as Connection,
       log,
       signal: new AbortController().signal,
+      session: undefined as never,
     }
     try {
-      await resolve(ctx, async () => 'resolved')
+      resolve(ctx)
       return 'resolved'
     } catch (err) {
       if (err instanceof RpcError) return err.code

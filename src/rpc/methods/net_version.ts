@@ -7,6 +7,5 @@ export const netVersion = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
-  handler: async ({ ctx, services }) => String(services.sessions.get(ctx.conn.origin).chainId),
+  handler: async ({ ctx, services }) => String(ctx.session.chainId),
 })

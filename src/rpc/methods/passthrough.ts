@@ -54,7 +54,6 @@ function forward(method: string): MethodDefinition {
     params: forwardedParams,
     permission: 'none',
     cost: 'read',
-    approval: 'never',
     handler: ({ params, ctx, services }) =>
       upstreamFor(services, ctx).request(method, params, { signal: ctx.signal }),
   })

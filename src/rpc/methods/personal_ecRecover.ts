@@ -9,7 +9,6 @@ export const personalEcRecover = defineMethod({
   params: zEcRecoverParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: async ({ params: [message, signature] }) => {
     try {
       const address = await recoverMessageAddress({ message: { raw: messageBytes(message) }, signature })

@@ -1,8 +1,8 @@
-import type { Hex } from 'viem'
-import { signerFor } from '../../signer/signerFor.js'
-import { checkSiwe } from '../checkSiwe.js'
+import { InternalError } from '../../errors/rpc.js'
+import { checkSiwe } from '../checks/checkSiwe.js'
 import { defineMethod } from '../defineMethod.js'
 import { describeMessage, messageWarnings, zPersonalSignParams } from '../schemas/message.js'
+import { signerFor } from '../signerFor.js'
 
 /**
  * EIP-191 personal message signing after approval. `[message, address]`: 0x-hex of whole bytes
@@ -14,46 +14,57 @@ export const personalSign = defineMethod({
   params: zPersonalSignParams,
   permission: 'accounts',
   cost: 'sign',
-  approval: 'always',
   accounts: (p) => [p.address],
-  prepare: async ({ params, ctx, services }) => {
-    const { text, hex, bytes } = describeMessage(params.raw)
-    const warnings = messageWarnings(params.message, params.raw)
-    const siwe =
-      text === null
-        ? null
-        : checkSiwe({
-            text,
-            origin: ctx.conn.origin,
-            address: params.address,
-            chainId: services.sessions.get(ctx.conn.origin).chainId,
-            now: services.now(),
-            dev: services.config.dev,
-          })
-    if (siwe) warnings.push(...siwe.warnings)
-    if (params.swapped) {
-      warnings.push({
-        level: 'warning',
-        message:
-          'The dApp sent the parameters in the wrong order ([address, message]); check the message carefully.',
-      })
-    }
-    return {
-      summary: `Sign a message with ${params.address} for ${ctx.conn.origin}`,
-      details: {
-        account: params.address,
-        ...(text === null ? { hex } : { text }),
-        encoding: text === null ? 'hex (not valid UTF-8)' : 'utf-8',
-        bytes,
-        ...(siwe ? { signInWithEthereum: siwe.details } : {}),
-      },
-      warnings,
-      prepared: params.raw,
-    }
+  approval: {
+    kind: 'message',
+    prepare: async ({ params, ctx, services }) => {
+      const { text, hex, bytes } = describeMessage(params.raw)
+      const warnings = messageWarnings(params.message, params.raw)
+      const siwe =
+        text === null
+          ? null
+          : checkSiwe({
+              text,
+              origin: ctx.conn.origin,
+              address: params.address,
+              chainId: ctx.session.chainId,
+              now: services.now(),
+              dev: services.config.dev,
+            })
+      if (siwe) warnings.push(...siwe.warnings)
+      if (params.swapped) {
+        warnings.push({
+          level: 'warning',
+          message:
+            'The dApp sent the parameters in the wrong order ([address, message]); check the message carefully.',
+        })
+      }
+      const siweFields = siwe?.details as { domain?: string; uri?: string } | undefined
+      return {
+        summary: siweFields?.domain ? 'Sign in with Ethereum' : `Sign a message (${bytes} bytes)`,
+        details: {
+          account: params.address,
+          ...(text === null ? { hex } : { text }),
+          encoding: text === null ? 'hex (not valid UTF-8)' : 'utf-8',
+          bytes,
+          ...(siwe ? { signInWithEthereum: siwe.details } : {}),
+        },
+        facts: {
+          kind: 'message',
+          chainId: ctx.session.chainId,
+          account: params.address,
+          bytes: params.raw,
+          text,
+          siwe: siweFields?.domain ? { domain: siweFields.domain, uri: siweFields.uri } : null,
+        },
+        warnings,
+        prepared: params.raw,
+      }
+    },
   },
-  handler: async ({ params, services, prepared }) => {
+  handler: async ({ params, services, approved }) => {
     // Sign exactly what was approved.
-    const raw = (prepared ?? params.raw) as Hex
-    return signerFor(services, params.address).signMessage(params.address, { raw })
+    if (!approved) throw new InternalError({ details: 'personal_sign ran without an approval' })
+    return signerFor(services, params.address).signMessage(params.address, { raw: approved.prepared })
   },
 })

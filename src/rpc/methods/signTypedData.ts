@@ -1,7 +1,5 @@
-import type { TypedDataDefinition } from 'viem'
+import { getAddress, isAddress } from 'viem'
 import { InternalError } from '../../errors/rpc.js'
-import type { Services } from '../../services.js'
-import { signerFor } from '../../signer/signerFor.js'
 import { defineMethod } from '../defineMethod.js'
 import {
   checkTypedDataChainId,
@@ -9,6 +7,7 @@ import {
   type TypedDataVersion,
   zSignTypedDataParams,
 } from '../schemas/typedData.js'
+import { signerFor } from '../signerFor.js'
 
 /**
  * `eth_signTypedData_v4` / `_v3`: `[address, typedData]`. Bounded parsing, domain.chainId must be
@@ -23,29 +22,45 @@ export function defineSignTypedData(
     params: zSignTypedDataParams,
     permission: 'accounts',
     cost: 'sign',
-    approval: 'always',
     accounts: ([address]) => [address],
-    prepare: async ({ params: [address, typedData], ctx, services }) => {
-      const parsed = parseTypedData(typedData, version, { now: services.now })
-      const activeChainId = services.sessions.get(ctx.conn.origin).chainId
-      checkTypedDataChainId(parsed.chainId, activeChainId)
-      const { display } = parsed
-      const name = typeof display.domain.name === 'string' ? display.domain.name : 'an unnamed domain'
-      return {
-        summary: `Sign ${display.primaryType} for ${name} with ${address} (${ctx.conn.origin})`,
-        details: {
-          account: address,
-          primaryType: display.primaryType,
-          domain: display.domain,
-          message: display.message,
-        },
-        warnings: parsed.warnings,
-        prepared: parsed.definition,
-      }
+    approval: {
+      kind: 'typedData',
+      prepare: async ({ params: [address, typedData], ctx, services }) => {
+        const parsed = parseTypedData(typedData, version, { now: services.now })
+        checkTypedDataChainId(parsed.chainId, ctx.session.chainId)
+        const { display } = parsed
+        const domain = parsed.definition.domain ?? {}
+        return {
+          summary: `Sign typed data: ${display.primaryType.slice(0, 60)}`,
+          details: {
+            account: address,
+            primaryType: display.primaryType,
+            domain: display.domain,
+            message: display.message,
+          },
+          facts: {
+            kind: 'typedData',
+            chainId: ctx.session.chainId,
+            account: address,
+            primaryType: display.primaryType,
+            domain: {
+              name: typeof domain.name === 'string' ? domain.name : undefined,
+              version: typeof domain.version === 'string' ? domain.version : undefined,
+              chainId: parsed.chainId,
+              verifyingContract:
+                typeof domain.verifyingContract === 'string' && isAddress(domain.verifyingContract)
+                  ? getAddress(domain.verifyingContract)
+                  : undefined,
+            },
+          },
+          warnings: parsed.warnings,
+          prepared: parsed.definition,
+        }
+      },
     },
-    handler: async ({ params: [address], services, prepared }) => {
-      if (!prepared) throw new InternalError({ details: `${method} ran without prepared typed data` })
-      return signerFor(services as Services, address).signTypedData(address, prepared as TypedDataDefinition)
+    handler: async ({ params: [address], services, approved }) => {
+      if (!approved) throw new InternalError({ details: `${method} ran without prepared typed data` })
+      return signerFor(services, address).signTypedData(address, approved.prepared)
     },
   })
 }

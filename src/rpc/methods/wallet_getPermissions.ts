@@ -8,6 +8,5 @@ export const walletGetPermissions = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  approval: 'never',
-  handler: async ({ ctx, services }) => permissionsOf(services.sessions.peek(ctx.conn.origin)),
+  handler: async ({ ctx, services }) => permissionsOf(ctx.session),
 })

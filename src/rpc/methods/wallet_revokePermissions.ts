@@ -7,7 +7,6 @@ export const walletRevokePermissions = defineMethod({
   params: z.tuple([z.object({ eth_accounts: z.object({}).loose() }).strict()]),
   permission: 'none',
   cost: 'read',
-  approval: 'never',
   handler: async ({ ctx, services }) => {
     services.sessions.revoke(ctx.conn.origin)
     return null

@@ -13,16 +13,24 @@ export const walletSwitchEthereumChain = defineMethod({
   params: z.tuple([z.object({ chainId: zChainIdHex }).strict()]),
   permission: 'none',
   cost: 'prompt',
-  approval: ({ params: [{ chainId }], ctx, services }) =>
-    services.sessions.get(ctx.conn.origin).chainId !== chainId,
-  prepare: async ({ params: [{ chainId }], ctx, services }) => {
-    const chain = services.chains.get(chainId)
-    if (!chain) throw unknownChain(chainId)
-    return {
-      summary: `Switch ${ctx.conn.origin} to ${chain.name} (chain ${chainId})`,
-      details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls.map(redactUrl) },
-      warnings: [],
-    }
+  approval: {
+    kind: 'chain',
+    when: ({ params: [{ chainId }], ctx }) => ctx.session.chainId !== chainId,
+    prepare: async ({ params: [{ chainId }], ctx, services }) => {
+      const chain = services.chains.get(chainId)
+      if (!chain) throw unknownChain(chainId)
+      return {
+        summary: `Switch to ${chain.name.slice(0, 60)} (chain ${chainId})`,
+        details: {
+          from: `chain ${ctx.session.chainId}`,
+          to: `${chain.name} (chain ${chainId})`,
+          rpcUrls: chain.rpcUrls.map(redactUrl),
+        },
+        facts: { kind: 'chain', chainId: ctx.session.chainId, action: 'switch', targetChainId: chainId },
+        warnings: [],
+        prepared: undefined,
+      }
+    },
   },
   handler: async ({ params: [{ chainId }], ctx, services }) => {
     if (!services.chains.has(chainId)) throw unknownChain(chainId)

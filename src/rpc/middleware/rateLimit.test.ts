@@ -5,7 +5,7 @@ import { LimitExceededError } from '../../errors/rpc.js'
 import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
 import { createMetrics } from '../../metrics.js'
 import { createRequestLimiter, type RateLimitConfig } from '../../ratelimit/createRequestLimiter.js'
-import type { Connection, MethodDefinition, RequestContext } from '../types.js'
+import type { Connection, MethodDefinition, ResolvedContext } from '../types.js'
 import { createRateLimitMiddleware } from './rateLimit.js'
 
 const rateLimit: RateLimitConfig = {
@@ -43,11 +43,12 @@ function setup() {
   const limiter = createRequestLimiter({ config: rateLimit, now: clock.now })
   const middleware = createRateLimitMiddleware({ limiter, metrics, now: clock.now, config: { rateLimit } })
   const method = { method: 'eth_blockNumber', cost: 'read' } as MethodDefinition
-  const ctxFor = (origin: string): RequestContext => ({
+  const ctxFor = (origin: string): ResolvedContext => ({
     request: { jsonrpc: '2.0', id: 1, method: method.method },
     conn: { id: 'c1', origin, log } as unknown as Connection,
     log,
     signal: new AbortController().signal,
+    session: undefined as never,
     method,
   })
   const run = (origin: string) => middleware(ctxFor(origin), async () => 'ran')

@@ -2,7 +2,7 @@ import { LimitExceededError } from '../../errors/rpc.js'
 import type { Metrics } from '../../metrics.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { RequestLimiter } from '../../ratelimit/types.js'
-import type { Middleware } from '../types.js'
+import type { Middleware, ResolvedContext } from '../types.js'
 
 export type RateLimitMiddlewareOptions = {
   limiter: RequestLimiter
@@ -15,7 +15,8 @@ export type RateLimitMiddlewareOptions = {
 /**
  * Charges the request (each batch element) to the origin × cost-class, domain and global buckets.
  * A refusal is -32005 with `data: { retryAfterMs, limit }`, counted in metrics by limit and tier,
- * and logged once per burst per origin and limit (warn), never per request.
+ * and logged once per burst per origin and limit (warn), never per request. For methods with an
+ * approval, the charge is given back unless a prompt was shown and not approved.
  */
 export function createRateLimitMiddleware({
   limiter,
@@ -25,7 +26,7 @@ export function createRateLimitMiddleware({
 }: RateLimitMiddlewareOptions): Middleware {
   const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
   return async function rateLimit(ctx, next) {
-    const method = ctx.method!
+    const method = ctx.method
     const origin = ctx.conn.origin
     const verdict = limiter.take({ origin, method: method.method, cost: method.cost, connId: ctx.conn.id })
     if (!verdict.ok) {
@@ -43,6 +44,23 @@ export function createRateLimitMiddleware({
         data: { retryAfterMs, limit },
       })
     }
-    return next()
+    if (!method.approval) return next()
+    // Prompt budgets stop a page from flooding a person, not a person who answers: only a prompt
+    // that was shown and not approved (rejected, unanswered, cancelled) keeps its token.
+    let result: unknown
+    try {
+      result = await next()
+    } catch (err) {
+      if (!spentOnPerson(ctx)) limiter.refund({ origin, method: method.method, cost: method.cost })
+      throw err
+    }
+    if (!spentOnPerson(ctx)) limiter.refund({ origin, method: method.method, cost: method.cost })
+    return result
   }
+}
+
+/** A prompt reached somebody who could decide, and was not approved. */
+function spentOnPerson(ctx: ResolvedContext): boolean {
+  const decided = ctx.approval?.decided
+  return decided !== undefined && decided.asked && !decided.approved
 }

@@ -1,67 +1,59 @@
 import { UserRejectedRequestError } from '../../errors/rpc.js'
-import type { Services } from '../../services.js'
+import type { Services } from '../services.js'
 import type { Middleware } from '../types.js'
 
+const REJECTION_TEXT: Partial<Record<string, string>> = {
+  'no-approver': 'User rejected the request: no approver is configured.',
+  blocked: 'User rejected the request: it was blocked by a critical finding.',
+  cooldown: 'User rejected the request: this origin was rejected too often; wait before asking again.',
+  timeout: 'User rejected the request: nobody answered in time.',
+}
+
 /**
- * For methods that need approval: `prepare` checks and describes the request, then the approval
- * service decides. Anything but an explicit approval — reject, timeout, no approver, a closed
- * connection, an error — is 4001 with the reason in `data`.
+ * For methods with an approval: `prepare` checks and describes the request (text, typed facts,
+ * warnings), then the broker decides. Anything but an explicit approval — reject, timeout, no
+ * approver, a closed connection, an error — is 4001 with the reason in `data`.
  */
 export function createRequireApprovalMiddleware(services: Services): Middleware {
+  const { approvals, metrics } = services
   return async function requireApproval(ctx, next) {
-    const method = ctx.method!
-    if (method.approval === 'never') return next()
-    if (typeof method.approval === 'function' && !method.approval({ params: ctx.params, ctx, services }))
-      return next()
-    const draft = method.prepare
-      ? await method.prepare({ params: ctx.params, ctx, services })
-      : { summary: `${method.method} from ${ctx.conn.origin}`, details: {}, warnings: [] }
-    const chainId = services.sessions.get(ctx.conn.origin).chainId
-    const { request, decision } = await services.approvals.request(
-      { origin: ctx.conn.origin, method: method.method, chainId, draft },
+    const spec = ctx.method.approval
+    if (!spec) return next()
+    const args = { params: ctx.params, ctx, services }
+    if (spec.when && !spec.when(args)) return next()
+    const draft = await spec.prepare(args)
+    const { request, decided } = await approvals.request(
+      {
+        origin: ctx.conn.origin,
+        method: ctx.method.method,
+        kind: spec.kind,
+        answer: spec.answer ?? 'yes',
+        chainId: ctx.session.chainId,
+        draft,
+      },
       ctx.signal,
     )
-    services.metrics.approvals.inc({
-      method: method.method,
-      decision: decision.approved ? 'approved' : decisionLabel(decision.reason),
+    ctx.approval = { request, decided, prepared: draft.prepared }
+    metrics.approvals.inc({
+      method: ctx.method.method,
+      decision: decided.approved ? 'approved' : decided.reason,
     })
     ctx.log.info(
       {
         approvalId: request.id,
-        approved: decision.approved,
-        reason: decision.approved ? undefined : decision.reason,
+        approved: decided.approved,
+        by: decided.by,
+        ...(decided.rule ? { rule: decided.rule } : {}),
+        ...(decided.approved ? {} : { reason: decided.reason }),
       },
       'approval decided',
     )
-    if (!decision.approved) {
+    if (!decided.approved) {
       throw new UserRejectedRequestError({
-        message:
-          decision.reason === 'no-approver'
-            ? 'User rejected the request: no approver is configured.'
-            : `User rejected the request (${decision.reason}).`,
-        data: { reason: decision.reason, approvalId: request.id },
+        message: REJECTION_TEXT[decided.reason] ?? `User rejected the request (${decided.reason}).`,
+        data: { reason: decided.reason, approvalId: request.id },
       })
     }
-    ctx.prepared = draft.prepared
     return next()
   }
-}
-
-/** Metric label values are bounded: known reasons as they are, anything else `other`. */
-const KNOWN_REASONS = new Set([
-  'rejected',
-  'blocked',
-  'no-approver',
-  'timeout',
-  'cancelled',
-  'error',
-  'invalid-decision',
-  'cooldown',
-  'interrupted',
-  'eof',
-  'shutdown',
-  'too-large',
-])
-function decisionLabel(reason: string): string {
-  return KNOWN_REASONS.has(reason) ? reason : 'other'
 }

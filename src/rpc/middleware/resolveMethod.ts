@@ -4,7 +4,7 @@ import {
   type RpcError,
   UnsupportedMethodError,
 } from '../../errors/rpc.js'
-import type { MethodDefinition, Middleware } from '../types.js'
+import type { MethodDefinition, RequestContext, ResolvedContext } from '../types.js'
 
 const notAvailable = (method: string) => `The method "${method}" does not exist / is not available.`
 
@@ -51,13 +51,15 @@ const REFUSED_PREFIXES = [
  * Looks the method up in the table (a Map: `__proto__`, `constructor` find nothing). Fail closed:
  * refused names and namespaces → -32601; anything else unknown → 4200.
  */
-export function createResolveMethodMiddleware(methods: ReadonlyMap<string, MethodDefinition>): Middleware {
-  return async function resolveMethod(ctx, next) {
+export function createMethodResolver(
+  methods: ReadonlyMap<string, MethodDefinition>,
+): (ctx: RequestContext) => ResolvedContext {
+  return function resolveMethod(ctx) {
     const name = ctx.request.method
     const method = methods.get(name)
     if (method) {
-      ctx.method = method
-      return next()
+      ;(ctx as { method?: MethodDefinition }).method = method
+      return ctx as ResolvedContext
     }
     const refuse = REFUSED.get(name)
     if (refuse) throw refuse(name)

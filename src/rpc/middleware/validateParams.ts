@@ -4,7 +4,7 @@ import type { Middleware } from '../types.js'
 /** Parses the params with the method's zod schema (normalising them); issues → one -32602. */
 export function createValidateParamsMiddleware(): Middleware {
   return async function validateParams(ctx, next) {
-    const method = ctx.method!
+    const method = ctx.method
     const result = method.params.safeParse(ctx.request.params === undefined ? [] : ctx.request.params)
     if (!result.success) {
       const issues = result.error.issues

@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem'
 import { bytesToHex, getAddress, hexToBytes, isAddress } from 'viem/utils'
 import { z } from 'zod'
-import type { ApprovalWarning } from '../types.js'
+import type { ApprovalWarning } from '../../approval/types.js'
 
 /** Longest personal message accepted, in characters of the param. */
 export const MAX_MESSAGE_CHARS = 128 * 1024

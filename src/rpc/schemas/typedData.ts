@@ -1,9 +1,9 @@
 import type { Hex, TypedDataDefinition } from 'viem'
 import { validateTypedData } from 'viem/utils'
 import { z } from 'zod'
+import type { ApprovalWarning } from '../../approval/types.js'
 import { InternalError, InvalidParamsError } from '../../errors/rpc.js'
 import { scanJsonDepth } from '../scanJsonDepth.js'
-import type { ApprovalWarning } from '../types.js'
 import { zAddress } from './primitives.js'
 
 /** Bounds on typed data, checked before any recursive work (viem #4769: cyclic types overflow the stack). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../services.js'
+import type { Services } from '../../rpc/services.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 
 export type HealthReport = {
@@ -11,12 +11,16 @@ export type HealthReport = {
   connections: number
   chains: { chainId: number; name: string; connected: boolean; transport: 'ws' | 'http' }[]
   signer: { unlocked: boolean; accounts: number }
-  approver: string | null
+  /** Who can decide approvals: `terminal`, `cli`, `notification`, `policy`; empty when nobody. */
+  approvers: string[]
+  /** Why walletd cannot sign yet (empty when ready). */
+  notReady: string[]
 }
 
 /**
  * Ready means able to sign: an account is unlocked, every chain's upstream is reachable and an
- * approver is configured. The report names no origins, accounts or tokens.
+ * approver or policy can decide; `notReady` says what is missing. The report names no origins,
+ * accounts or tokens.
  */
 export function healthReport(
   services: Services,
@@ -37,7 +41,14 @@ export function healthReport(
   const accounts = services.signer?.accounts().length ?? 0
   const upstreamsOk = chains.length > 0 && chains.every((c) => c.connected)
   // Able to sign: keys unlocked, every upstream reachable, and someone (or a policy) to approve.
-  const ready = upstreamsOk && accounts > 0 && services.approvals.approverName !== null
+  const notReady: string[] = []
+  if (accounts === 0) notReady.push('no account is unlocked')
+  for (const c of chains)
+    if (!c.connected) notReady.push(`the upstream of chain ${c.chainId} is not reachable`)
+  if (chains.length === 0) notReady.push('no chain is configured')
+  if (!services.approvals.canDecide)
+    notReady.push('no approver can decide (start with --policy or an approver)')
+  const ready = notReady.length === 0
   return {
     status: upstreamsOk ? 'ok' : 'degraded',
     ready,
@@ -47,7 +58,8 @@ export function healthReport(
     connections: connections.total,
     chains,
     signer: { unlocked: accounts > 0, accounts },
-    approver: services.approvals.approverName,
+    approvers: services.approvals.canDecide ? services.approvals.approverNames : [],
+    notReady,
   }
 }
 
@@ -66,7 +78,7 @@ export function registerHealth(
     return reply
       .code(report.ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ ready: report.ready, status: report.status })
+      .send({ ready: report.ready, status: report.status, notReady: report.notReady })
   })
   app.get('/health', async (_req, reply) => {
     const report = healthReport(services, connections, version, startedAt)

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import type { MessageHandler } from '../../rpc/createMessageHandler.js'
+import type { Services } from '../../rpc/services.js'
 import type { Connection } from '../../rpc/types.js'
-import type { Services } from '../../services.js'
 
 /**
  * `POST /rpc`: the same pipeline over HTTP (fallback transport; Node clients with a Bearer token,

@@ -1,7 +1,7 @@
 import type { Address } from 'viem'
 import { parseSiweMessage } from 'viem/siwe'
-import { isLoopbackHostname } from '../session/normalizeOrigin.js'
-import type { ApprovalWarning } from './types.js'
+import type { ApprovalWarning } from '../../approval/types.js'
+import { isLoopbackHostname } from '../../session/normalizeOrigin.js'
 
 const SIWE_MARKER = 'wants you to sign in with your Ethereum account'
 

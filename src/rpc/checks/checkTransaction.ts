@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem'
-import type { ApprovalWarning } from '../rpc/types.js'
+import type { ApprovalWarning } from '../../approval/types.js'
 
 /** A filled transaction as it will be signed (the nonce may still be open: it is taken at send). */
 export type CheckedTransaction = {

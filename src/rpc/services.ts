@@ -1,14 +1,14 @@
 import type { Logger } from 'pino'
-import type { ApprovalService } from './approval/createApprovalService.js'
-import type { Config } from './config/schema.js'
-import type { Metrics } from './metrics.js'
-import type { RequestLimiter } from './ratelimit/types.js'
-import type { SessionStore } from './session/createSessionStore.js'
-import type { NonceManager } from './signer/createNonceManager.js'
-import type { Signer } from './signer/types.js'
-import type { ChainRegistry } from './upstream/createChainRegistry.js'
-import type { SubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
-import type { UpstreamPool } from './upstream/types.js'
+import type { ApprovalBroker } from '../approval/createApprovalBroker.js'
+import type { Config } from '../config/schema.js'
+import type { Metrics } from '../metrics.js'
+import type { RequestLimiter } from '../ratelimit/types.js'
+import type { SessionStore } from '../session/createSessionStore.js'
+import type { NonceManager } from '../signer/createNonceManager.js'
+import type { Signer } from '../signer/types.js'
+import type { ChainRegistry } from '../upstream/createChainRegistry.js'
+import type { SubscriptionRegistry } from '../upstream/createSubscriptionRegistry.js'
+import type { UpstreamPool } from '../upstream/types.js'
 
 /** Everything a pipeline step or method handler may use, passed in (no module state). */
 export interface Services {
@@ -20,7 +20,7 @@ export interface Services {
   /** Who owns which subscription and filter id (per connection; per origin over HTTP). */
   readonly subscriptions: SubscriptionRegistry
   readonly sessions: SessionStore
-  readonly approvals: ApprovalService
+  readonly approvals: ApprovalBroker
   readonly limiter: RequestLimiter
   /** null while no account is unlocked (signing methods answer 4100); set once an unlock finishes. */
   signer: Signer | null
