@@ -89,7 +89,15 @@ test('explicit approval approves; the request is frozen with its id, kind, facts
 test('critical warnings are refused without asking', async () => {
   let asked = false
   const b = createApprovalBroker({
-    approvers: [{ name: 't', decide: async () => ((asked = true), { approved: true }) }],
+    approvers: [
+      {
+        name: 't',
+        decide: async () => {
+          asked = true
+          return { approved: true }
+        },
+      },
+    ],
     timeoutMs: 1000,
   })
   const i = input('https://a.example')
