@@ -7,5 +7,5 @@ export const ethChainId = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  handler: async ({ ctx, services }) => `0x${ctx.session.chainId.toString(16)}`,
+  handler: async ({ ctx }) => `0x${ctx.session.chainId.toString(16)}`,
 })

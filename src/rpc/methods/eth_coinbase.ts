@@ -7,5 +7,5 @@ export const ethCoinbase = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  handler: async ({ ctx, services }) => ctx.session.accounts[0]?.toLowerCase() ?? null,
+  handler: async ({ ctx }) => ctx.session.accounts[0]?.toLowerCase() ?? null,
 })

@@ -7,5 +7,5 @@ export const netVersion = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  handler: async ({ ctx, services }) => String(ctx.session.chainId),
+  handler: async ({ ctx }) => String(ctx.session.chainId),
 })

@@ -8,5 +8,5 @@ export const walletGetPermissions = defineMethod({
   params: zNoParams,
   permission: 'none',
   cost: 'read',
-  handler: async ({ ctx, services }) => permissionsOf(ctx.session),
+  handler: async ({ ctx }) => permissionsOf(ctx.session),
 })

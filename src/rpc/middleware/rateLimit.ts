@@ -62,5 +62,5 @@ export function createRateLimitMiddleware({
 /** A prompt reached somebody who could decide, and was not approved. */
 function spentOnPerson(ctx: ResolvedContext): boolean {
   const decided = ctx.approval?.decided
-  return decided !== undefined && decided.asked && !decided.approved
+  return decided?.asked === true && !decided.approved
 }
