@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { createApprovalBroker } from './approval/createApprovalBroker.js'
+import { createPolicyApprover } from './approval/policy/createPolicyApprover.js'
+import { resolvePolicy } from './approval/policy/loadPolicy.js'
 import type { Approver } from './approval/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
@@ -44,6 +46,11 @@ export type WalletdOptions = {
   approvers?: readonly Approver[]
   /** Accept decisions from outside by id (`walletd approve` over the admin socket). */
   externalApprovals?: boolean
+  /**
+   * A policy approver: `dev` (the built-in dev policy; --dev only) or a policy file, which must be
+   * attested (`walletd policy attest`). It decides first; requests it leaves go to the others.
+   */
+  policy?: string | null
   /** The signer; in dev mode Anvil's test accounts when not given. */
   signer?: Signer | null
   /**
@@ -171,6 +178,22 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       })
     }
 
+    const loadedPolicy = options.policy
+      ? resolvePolicy(options.policy, {
+          dev: config.dev,
+          devAccounts: signer?.accounts() ?? [],
+          attestations: paths.policyAttestationsFile,
+        })
+      : null
+    const policyApprover = loadedPolicy
+      ? createPolicyApprover({ policy: loadedPolicy.policy, hash: loadedPolicy.hash, now })
+      : null
+    if (loadedPolicy)
+      log.info(
+        { file: loadedPolicy.file, sha256: loadedPolicy.hash, rules: loadedPolicy.policy.rules.length },
+        'policy loaded',
+      )
+
     const sessions = createSessionStore({
       file: paths.sessionsFile,
       defaultChainId: () => chainRegistry.defaultChainId(),
@@ -179,9 +202,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         log.warn({ file, movedTo }, 'sessions file was corrupt; set aside, grants start empty'),
     })
     const tokens = createTokenStore({ file: paths.tokensFile, now })
-    const limiter = createRequestLimiter({ config: config.rateLimit, now })
+    const limiter = createRequestLimiter({
+      config: config.rateLimit,
+      now,
+      extraBudgets: loadedPolicy ? { policy: loadedPolicy.policy.rateLimit ?? DEFAULT_POLICY_RATE } : {},
+    })
     const approvals = createApprovalBroker({
-      approvers: options.approvers ?? [],
+      approvers: [...(policyApprover ? [policyApprover] : []), ...(options.approvers ?? [])],
       external: options.externalApprovals ?? false,
       timeoutMs: config.approval.timeoutMs,
       maxPending: config.approval.maxPending,
@@ -209,6 +236,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       upstreams,
       sessions,
       approvals,
+      policy: loadedPolicy?.policy ?? null,
       limiter,
       signer,
       nonces: createNonceManager({ now }),
@@ -343,6 +371,9 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     throw err
   }
 }
+
+/** The rate limit of what a policy may approve, when its file sets none. */
+const DEFAULT_POLICY_RATE = { burst: 200, perSecond: 100 }
 
 function upsertChain(chains: ChainConfig[], chain: ChainConfig) {
   const i = chains.findIndex((c) => c.chainId === chain.chainId)

@@ -18,6 +18,7 @@ type StartFlags = {
   allowRemote?: boolean
   passwordFile?: string
   approver?: 'terminal' | 'none'
+  policy?: string
 }
 
 export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
@@ -72,6 +73,10 @@ export function createStartCommand(): Command {
         'who approves connect/sign/send/switch requests: terminal (a prompt here; the default when stdin and stderr are terminals) or none (refuse them all)',
       ).choices(['terminal', 'none']),
     )
+    .option(
+      '--policy <file|dev>',
+      'an attested policy file (walletd policy attest FILE) that approves or rejects without a person; `dev` (with --dev): the built-in dev policy',
+    )
     .action(async (flags: StartFlags) => {
       const { loadConfig } = await import('../config/loadConfig.js')
       let config: Config
@@ -113,12 +118,35 @@ export function createStartCommand(): Command {
           }),
         )
       }
-      let daemon: Walletd
+      // Signals stop walletd gracefully from now on; one that arrives while it starts takes effect
+      // as soon as it has started (a supervisor may stop it at any moment).
+      let daemon: Walletd | undefined
+      let stopSignal: string | null = null
+      const shutdown = (d: Walletd, signal: string) => {
+        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
+        force.unref()
+        d.close()
+          .then(() => {
+            out(`walletd stopped (${signal})`)
+            process.exitCode = ExitCode.ok
+          })
+          .catch((e) => {
+            process.exitCode = reportError(e)
+          })
+      }
+      const stop = (signal: string) => {
+        if (stopSignal) return
+        stopSignal = signal
+        if (daemon) shutdown(daemon, signal)
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
       try {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
           approvers,
+          policy: flags.policy ?? null,
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
           unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
@@ -127,6 +155,11 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
+      if (stopSignal) {
+        shutdown(daemon, stopSignal)
+        return
+      }
+      const started = daemon
       const { info } = daemon
       const lines = [
         `walletd ${info.version} listening (pid ${info.pid})`,
@@ -146,34 +179,21 @@ export function createStartCommand(): Command {
         )
       }
       out(lines.join('\n'))
+      const policyLine = flags.policy
+        ? `policy ${flags.policy === 'dev' ? 'dev (built-in: chain 31337, Anvil dev accounts)' : flags.policy} first, then `
+        : ''
       err(
         approverKind === 'terminal'
-          ? 'walletd: approvals: terminal — connect, sign, send and chain-switch requests are asked here; any answer but the one asked for rejects.'
-          : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
+          ? `walletd: approvals: ${policyLine}terminal — requests are asked here; any answer but the one asked for rejects.`
+          : flags.policy
+            ? `walletd: approvals: ${policyLine}nobody — what no rule decides is refused (4001, reason no-approver).`
+            : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
       )
-      daemon.unlocked.finally(openPrompts).catch(() => {})
-      daemon.unlocked.catch(async (e) => {
+      started.unlocked.finally(openPrompts).catch(() => {})
+      started.unlocked.catch(async (e) => {
         process.exitCode = reportError(e)
-        await daemon.close()
+        await started.close()
       })
-      let stopping = false
-      const stop = (signal: string) => {
-        if (stopping) return
-        stopping = true
-        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
-        force.unref()
-        daemon
-          .close()
-          .then(() => {
-            out(`walletd stopped (${signal})`)
-            process.exitCode = ExitCode.ok
-          })
-          .catch((e) => {
-            process.exitCode = reportError(e)
-          })
-      }
-      process.once('SIGINT', () => stop('SIGINT'))
-      process.once('SIGTERM', () => stop('SIGTERM'))
     })
 }
 

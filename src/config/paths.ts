@@ -40,6 +40,8 @@ export type WalletdPaths = {
   lockFile: string
   tokensFile: string
   sessionsFile: string
+  /** sha256 hashes of attested policy files (`walletd policy attest`). */
+  policyAttestationsFile: string
   keystoreDir: string
   auditLog: string
   identityKey: string
@@ -59,6 +61,7 @@ export function resolvePaths(
     lockFile: join(runtimeDir, 'walletd.lock'),
     tokensFile: join(dataDir, 'tokens.json'),
     sessionsFile: join(dataDir, 'sessions.json'),
+    policyAttestationsFile: join(dataDir, 'policy-attestations.json'),
     keystoreDir: join(dataDir, 'keystore'),
     auditLog: join(dataDir, 'audit.jsonl'),
     identityKey: join(dataDir, 'identity.key'),

@@ -54,6 +54,11 @@ export const KeystoreError = define('WALLETD_ERR_KEYSTORE', ExitCode.keys)
 /** A keystore did not decrypt: wrong passphrase or corrupted file (the MAC did not match). */
 export const WrongPassphraseError = define('WALLETD_ERR_WRONG_PASSPHRASE', ExitCode.keys)
 
+/** A policy file that cannot be read, is not JSON, or breaks the policy schema (the rule and key are named). */
+export const PolicyInvalidError = define('WALLETD_ERR_POLICY_INVALID', ExitCode.config)
+/** A policy file whose exact content was not attested with `walletd policy attest` (new or changed). */
+export const PolicyUnattestedError = define('WALLETD_ERR_POLICY_UNATTESTED', ExitCode.config)
+
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
   ConfigInvalidError,
@@ -68,4 +73,6 @@ export const startupErrorClasses = [
   UsageError,
   KeystoreError,
   WrongPassphraseError,
+  PolicyInvalidError,
+  PolicyUnattestedError,
 ] as const

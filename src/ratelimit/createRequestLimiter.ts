@@ -21,6 +21,8 @@ export type RequestLimiterOptions = {
   now: () => number
   /** Origin → registrable domain (default: eTLD+1 via tldts, see registrableDomainOf). */
   domainOf?: (origin: string) => string | null
+  /** Named budgets a request may be charged to instead of its class (`policy`: what a policy approves). */
+  extraBudgets?: Readonly<Record<string, Config['rateLimit']['classes']['read']>>
 }
 
 export type RequestLimiterStats = {
@@ -77,6 +79,7 @@ export function createRequestLimiter({
   config,
   now,
   domainOf = registrableDomainOf,
+  extraBudgets = {},
 }: RequestLimiterOptions): RequestLimiterWithStats {
   const budgets: Budget[] = []
   const frames = createKeyedLimiter({ maxKeys: config.maxKeys, now })
@@ -115,6 +118,11 @@ export function createRequestLimiter({
   const methods = new Map<string, Budget>(
     Object.entries(config.methods).map(([method, tier]) => [method, budget(method, tier)]),
   )
+  const named = new Map<string, Budget>(
+    Object.entries(extraBudgets).map(([name, tier]) => [name, budget(name, tier)]),
+  )
+  const budgetFor = (method: string, cost: CostClass, name: string | undefined): Budget =>
+    (name === undefined ? undefined : named.get(name)) ?? methods.get(method) ?? classes[cost] ?? classes.sign
   const globalSpec = toTierSpec(config.global)
   const globalState = newBucketState(globalSpec, now())
   const connectionSpec = toTierSpec(config.connection)
@@ -137,10 +145,20 @@ export function createRequestLimiter({
     limit: scope + ':' + refusal.tier,
   })
 
-  function take({ origin, method, cost }: { origin: string; method: string; cost: CostClass }): LimitVerdict {
+  function take({
+    origin,
+    method,
+    cost,
+    budget: name,
+  }: {
+    origin: string
+    method: string
+    cost: CostClass
+    budget?: string | undefined
+  }): LimitVerdict {
     const at = now()
     // An unknown cost class (a bug) fails closed onto the strictest class.
-    const b = methods.get(method) ?? classes[cost] ?? classes.sign
+    const b = budgetFor(method, cost, name)
     const domain = cachedDomainOf(origin)
 
     let worst: Refusal | null = null
@@ -171,9 +189,19 @@ export function createRequestLimiter({
     return OK
   }
 
-  function refund({ origin, method, cost }: { origin: string; method: string; cost: CostClass }): void {
+  function refund({
+    origin,
+    method,
+    cost,
+    budget: name,
+  }: {
+    origin: string
+    method: string
+    cost: CostClass
+    budget?: string | undefined
+  }): void {
     const at = now()
-    const b = methods.get(method) ?? classes[cost] ?? classes.sign
+    const b = budgetFor(method, cost, name)
     b.origins.refund(origin, b.origin, at)
     const domain = cachedDomainOf(origin)
     if (domain !== null) b.domains.refund(domain, b.domain, at)

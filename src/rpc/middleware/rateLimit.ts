@@ -1,3 +1,5 @@
+import { policyCovers } from '../../approval/policy/evaluatePolicy.js'
+import type { Policy } from '../../approval/policy/policySchema.js'
 import { LimitExceededError } from '../../errors/rpc.js'
 import type { Metrics } from '../../metrics.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
@@ -6,6 +8,8 @@ import type { Middleware, ResolvedContext } from '../types.js'
 
 export type RateLimitMiddlewareOptions = {
   limiter: RequestLimiter
+  /** The attested policy, when one runs: requests it could approve are charged to its own budget. */
+  policy?: Policy | null
   metrics: Metrics
   now: () => number
   /** Refusals of one origin and limit are logged once, then at most once per this (default 10 s). */
@@ -23,12 +27,21 @@ export function createRateLimitMiddleware({
   metrics,
   now,
   config,
+  policy,
 }: RateLimitMiddlewareOptions): Middleware {
   const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
   return async function rateLimit(ctx, next) {
     const method = ctx.method
     const origin = ctx.conn.origin
-    const verdict = limiter.take({ origin, method: method.method, cost: method.cost, connId: ctx.conn.id })
+    const spec = method.approval
+    const budget =
+      policy &&
+      spec &&
+      policyCovers(policy, { origin, method: method.method, kind: spec.kind, chainId: ctx.session.chainId })
+        ? 'policy'
+        : undefined
+    const charge = { origin, method: method.method, cost: method.cost, budget }
+    const verdict = limiter.take({ ...charge, connId: ctx.conn.id })
     if (!verdict.ok) {
       const { limit, retryAfterMs } = verdict
       metrics.rateLimited.inc({ limit })
@@ -44,17 +57,17 @@ export function createRateLimitMiddleware({
         data: { retryAfterMs, limit },
       })
     }
-    if (!method.approval) return next()
+    if (!spec) return next()
     // Prompt budgets stop a page from flooding a person, not a person who answers: only a prompt
     // that was shown and not approved (rejected, unanswered, cancelled) keeps its token.
     let result: unknown
     try {
       result = await next()
     } catch (err) {
-      if (!spentOnPerson(ctx)) limiter.refund({ origin, method: method.method, cost: method.cost })
+      if (!spentOnPerson(ctx)) limiter.refund(charge)
       throw err
     }
-    if (!spentOnPerson(ctx)) limiter.refund({ origin, method: method.method, cost: method.cost })
+    if (!spentOnPerson(ctx)) limiter.refund(charge)
     return result
   }
 }

@@ -1,0 +1,226 @@
+import { describe, expect, test } from 'vitest'
+import type { ApprovalFacts, ApprovalRequest } from '../types.js'
+import { createPolicyApprover } from './createPolicyApprover.js'
+import { evaluatePolicy, policyCovers } from './evaluatePolicy.js'
+import { type Policy, PolicySchema } from './policySchema.js'
+
+const A = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+const B = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+const C = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+const ETH = 10n ** 18n
+
+const policy = (rules: unknown[], extra: object = {}): Policy =>
+  PolicySchema.parse({ version: 1, rules, ...extra })
+
+function request(facts: ApprovalFacts, over: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  return Object.freeze({
+    id: 'r',
+    origin: 'token:ci',
+    method: 'x',
+    kind: facts.kind,
+    chainId: facts.chainId,
+    summary: '',
+    details: {},
+    facts,
+    warnings: [],
+    answer: 'yes',
+    choices:
+      facts.kind === 'connect' ? { accounts: facts.accounts, defaults: [facts.accounts[0]!] } : undefined,
+    createdAt: 0,
+    expiresAt: 0,
+    ...over,
+  })
+}
+
+const tx = (over: Partial<Extract<ApprovalFacts, { kind: 'transaction' }>> = {}): ApprovalFacts => ({
+  kind: 'transaction',
+  chainId: 31337,
+  account: A,
+  to: B,
+  value: ETH,
+  data: '0x',
+  selector: null,
+  gas: 21_000n,
+  maxFeeWei: 0n,
+  ...over,
+})
+const noSpend = { spent: () => 0n }
+
+describe('evaluatePolicy', () => {
+  test('every rule must name its chains; a rule never approves on a chain it does not name', () => {
+    expect(() => policy([{ name: 'x', action: 'approve' }])).toThrow(/chainIds/)
+    const p = policy([{ name: 'anvil', action: 'approve', chainIds: [31337] }])
+    expect(evaluatePolicy(p, request(tx()), noSpend, 0).decision).toEqual({ approved: true, rule: 'anvil' })
+    const other = evaluatePolicy(p, request(tx({ chainId: 1 })), noSpend, 0)
+    expect(other.decision).toBeUndefined()
+    expect(other.why).toContain('chain 1 is not one of its chainIds')
+    // A switch needs both chains named.
+    const sw: ApprovalFacts = { kind: 'chain', chainId: 31337, action: 'switch', targetChainId: 1 }
+    expect(evaluatePolicy(p, request(sw), noSpend, 0).decision).toBeUndefined()
+  })
+
+  test('the first matching rule decides; conditions: origins, kinds, methods, accounts, to, selectors', () => {
+    const p = policy([
+      { name: 'no-b', action: 'reject', chainIds: [31337], to: [B] },
+      {
+        name: 'ci',
+        action: 'approve',
+        chainIds: [31337],
+        origins: ['token:ci'],
+        kinds: ['transaction'],
+        methods: ['eth_sendTransaction'],
+        accounts: [A],
+        to: [C, 'create'],
+        selectors: ['0xa9059cbb', '0xd09de08a'],
+      },
+    ])
+    const ok = (facts: ApprovalFacts, over: Partial<ApprovalRequest> = {}) =>
+      evaluatePolicy(p, request(facts, { method: 'eth_sendTransaction', ...over }), noSpend, 0)
+    expect(ok(tx({ to: B })).decision).toEqual({ approved: false, reason: 'rejected', rule: 'no-b' })
+    const call = tx({ to: C, value: 0n, data: '0xd09de08a', selector: '0xd09de08a' })
+    expect(ok(call).decision).toEqual({ approved: true, rule: 'ci' })
+    expect(ok(tx({ to: null, data: '0x6080', selector: null, value: 0n })).decision).toBeUndefined() // no selector
+    expect(ok(call, { origin: 'https://evil.example' }).decision).toBeUndefined()
+    expect(ok(call, { method: 'wallet_sendCalls' }).decision).toBeUndefined()
+    expect(ok({ ...call, account: B } as ApprovalFacts).decision).toBeUndefined()
+    expect(ok({ ...call, selector: '0x12345678' } as ApprovalFacts).decision).toBeUndefined()
+    // A `to` condition never matches a request without a recipient.
+    const msg: ApprovalFacts = {
+      kind: 'message',
+      chainId: 31337,
+      account: A,
+      bytes: '0x',
+      text: '',
+      siwe: null,
+    }
+    expect(evaluatePolicy(p, request(msg), noSpend, 0).decision).toBeUndefined()
+  })
+
+  test('caps: maxValueWei and spend per period reject by the rule that matched', () => {
+    const p = policy([
+      {
+        name: 'capped',
+        action: 'approve',
+        chainIds: [31337],
+        maxValueWei: String(2n * ETH),
+        spend: { maxWei: String(3n * ETH), periodSeconds: 60 },
+      },
+    ])
+    expect(evaluatePolicy(p, request(tx({ value: 3n * ETH })), noSpend, 0)).toMatchObject({
+      decision: { approved: false, reason: 'rejected', rule: 'capped' },
+      why: expect.stringContaining('maxValueWei'),
+    })
+    const ledger = { spent: () => 2n * ETH }
+    expect(evaluatePolicy(p, request(tx({ value: ETH })), ledger, 0).decision).toEqual({
+      approved: true,
+      rule: 'capped',
+    })
+    expect(evaluatePolicy(p, request(tx({ value: ETH, maxFeeWei: 1n })), ledger, 0)).toMatchObject({
+      decision: { approved: false, rule: 'capped' },
+      why: expect.stringContaining('spend cap'),
+    })
+  })
+
+  test('approve rules refuse allowances unless allowApprovals is set (selector or typed-data primary type)', () => {
+    const strict = policy([{ name: 'r', action: 'approve', chainIds: [31337] }])
+    const loose = policy([{ name: 'r', action: 'approve', chainIds: [31337], allowApprovals: true }])
+    const approve = tx({ to: C, value: 0n, data: `0x095ea7b3${'0'.repeat(128)}`, selector: '0x095ea7b3' })
+    const permit: ApprovalFacts = {
+      kind: 'typedData',
+      chainId: 31337,
+      account: A,
+      primaryType: 'PermitSingle',
+      domain: { name: 'Permit2' },
+    }
+    for (const f of [approve, permit]) {
+      expect(evaluatePolicy(strict, request(f), noSpend, 0).decision).toMatchObject({
+        approved: false,
+        rule: 'r',
+      })
+      expect(evaluatePolicy(loose, request(f), noSpend, 0).decision).toEqual({ approved: true, rule: 'r' })
+    }
+  })
+
+  test('connect: the rule names the accounts it grants (those offered); typed data by domain and type', () => {
+    const p = policy([
+      { name: 'connect', action: 'approve', chainIds: [31337], kinds: ['connect'], accounts: [C, B] },
+      {
+        name: 'mail',
+        action: 'approve',
+        chainIds: [31337],
+        typedData: { primaryTypes: ['Mail'], domainNames: ['Ether Mail'], verifyingContracts: [C] },
+      },
+    ])
+    const connect: ApprovalFacts = { kind: 'connect', chainId: 31337, accounts: [A, B, C] }
+    expect(evaluatePolicy(p, request(connect), noSpend, 0).decision).toEqual({
+      approved: true,
+      rule: 'connect',
+      accounts: [B, C],
+    })
+    const mail = (over: object): ApprovalFacts => ({
+      kind: 'typedData',
+      chainId: 31337,
+      account: A,
+      primaryType: 'Mail',
+      domain: { name: 'Ether Mail', verifyingContract: C },
+      ...over,
+    })
+    expect(evaluatePolicy(p, request(mail({})), noSpend, 0).decision).toEqual({
+      approved: true,
+      rule: 'mail',
+    })
+    expect(
+      evaluatePolicy(p, request(mail({ domain: { name: 'Other', verifyingContract: C } })), noSpend, 0)
+        .decision,
+    ).toBeUndefined()
+    expect(
+      evaluatePolicy(p, request(mail({ domain: { name: 'Ether Mail' } })), noSpend, 0).decision,
+    ).toBeUndefined()
+  })
+
+  test('policyCovers: only approve rules for the origin, kind, method and chain', () => {
+    const p = policy([
+      { name: 'no', action: 'reject', chainIds: [1] },
+      { name: 'ci', action: 'approve', chainIds: [31337], origins: ['token:ci'], kinds: ['transaction'] },
+    ])
+    const r = { origin: 'token:ci', method: 'eth_sendTransaction', kind: 'transaction', chainId: 31337 }
+    expect(policyCovers(p, r)).toBe(true)
+    expect(policyCovers(p, { ...r, chainId: 1 })).toBe(false)
+    expect(policyCovers(p, { ...r, origin: 'https://x.example' })).toBe(false)
+    expect(policyCovers(p, { ...r, kind: 'message' })).toBe(false)
+  })
+
+  test('schema errors name the key: selectors, wei strings, unknown keys, duplicate names', () => {
+    const bad = (rule: object) => PolicySchema.safeParse({ version: 1, rules: [rule] })
+    const base = { name: 'r', action: 'approve', chainIds: [1] }
+    expect(bad({ ...base, selectors: ['0x123'] }).success).toBe(false)
+    expect(bad({ ...base, maxValueWei: 1e18 }).success).toBe(false)
+    expect(bad({ ...base, maxValueWei: '1.5' }).success).toBe(false)
+    expect(bad({ ...base, chainIds: [] }).success).toBe(false)
+    expect(bad({ ...base, anything: true }).success).toBe(false)
+    expect(PolicySchema.safeParse({ version: 1, rules: [base, base] }).success).toBe(false)
+  })
+})
+
+describe('createPolicyApprover', () => {
+  test('instant; abstains without a match; records spend only for approvals, per period', async () => {
+    let t = 0
+    const p = policy([
+      {
+        name: 'capped',
+        action: 'approve',
+        chainIds: [31337],
+        spend: { maxWei: String(2n * ETH), periodSeconds: 10 },
+      },
+    ])
+    const approver = createPolicyApprover({ policy: p, hash: 'h', now: () => t })
+    expect(approver.instant).toBe(true)
+    const signal = new AbortController().signal
+    expect(await approver.decide(request(tx({ chainId: 5 })), signal)).toBeUndefined()
+    expect(await approver.decide(request(tx()), signal)).toEqual({ approved: true, rule: 'capped' })
+    expect(await approver.decide(request(tx()), signal)).toEqual({ approved: true, rule: 'capped' })
+    expect(await approver.decide(request(tx()), signal)).toMatchObject({ approved: false, rule: 'capped' })
+    t = 10_001
+    expect(await approver.decide(request(tx()), signal)).toEqual({ approved: true, rule: 'capped' })
+  })
+})
