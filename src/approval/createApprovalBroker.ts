@@ -203,6 +203,14 @@ export function createApprovalBroker({
     get(id: string): ApprovalRequest | undefined {
       return pending.get(id)?.request
     },
+    /**
+     * Throws the -32002 a request of this kind would get now (the origin already has one pending),
+     * so the rate limiter can refuse a flood of them before charging anything.
+     */
+    assertCanQueue(origin: string, kind: ApprovalKind): void {
+      if (interactive.length === 0 && !external) return
+      if (slots.has(`${slotOf(kind)}\n${origin}`)) throw alreadyPending(origin, kind)
+    },
     subscribe(fn: (event: BrokerEvent) => void): () => void {
       listeners.add(fn)
       return () => listeners.delete(fn)
@@ -258,12 +266,7 @@ export function createApprovalBroker({
         return { request, decided: record(request, refuse(errored ? 'error' : 'no-approver')) }
 
       const slot = `${slotOf(request.kind)}\n${origin}`
-      if (slots.has(slot)) {
-        throw new ResourceUnavailableError({
-          message: `Request of type '${slotOf(request.kind)}' already pending for origin ${origin}. Please wait.`,
-          data: { kind: slotOf(request.kind) },
-        })
-      }
+      if (slots.has(slot)) throw alreadyPending(origin, request.kind)
       if (pending.size >= maxPending) {
         throw new ResourceUnavailableError({
           message: 'Too many approval requests are pending. Please wait.',
@@ -356,6 +359,12 @@ export function createApprovalBroker({
     },
   }
 }
+
+const alreadyPending = (origin: string, kind: ApprovalKind) =>
+  new ResourceUnavailableError({
+    message: `Request of type '${slotOf(kind)}' already pending for origin ${origin}. Please wait.`,
+    data: { kind: slotOf(kind) },
+  })
 
 /**
  * Only an explicit, well-formed approval approves. A connect approval's accounts must be a

@@ -97,8 +97,8 @@ export type ApprovalSpec<P, Prepared> = {
   readonly kind: ApprovalKind
   /** Default `yes`. */
   readonly answer?: AnswerRule
-  /** Only ask when this holds (e.g. not yet granted); default: always. */
-  readonly when?: (args: MethodArgs<P>) => boolean
+  /** Only ask when this holds (e.g. not yet granted); default: always. Cheap and synchronous. */
+  readonly when?: (args: { params: P; ctx: ResolvedContext }) => boolean
   readonly prepare: (args: MethodArgs<P>) => Promise<ApprovalDraft<Prepared>>
 }
 

@@ -57,6 +57,8 @@ export type StartTestDaemonOptions = {
    * Pass `signer: null` with it to start without Anvil's accounts.
    */
   unlock?: WalletdOptions['unlock']
+  /** The daemon's clock (rate limits, cooldowns); real time by default. */
+  now?: () => number
 }
 
 /**
@@ -94,6 +96,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     signer: options.signer === undefined ? devSigner() : options.signer,
     logger,
     ...(options.unlock ? { unlock: options.unlock } : {}),
+    ...(options.now ? { now: options.now } : {}),
   })
   const { token } = daemon.tokens.create('test')
   const baseUrl = `http://127.0.0.1:${daemon.port}`

@@ -1,3 +1,4 @@
+import type { ApprovalBroker } from '../../approval/createApprovalBroker.js'
 import { policyCovers } from '../../approval/policy/evaluatePolicy.js'
 import type { Policy } from '../../approval/policy/policySchema.js'
 import { LimitExceededError } from '../../errors/rpc.js'
@@ -8,6 +9,8 @@ import type { Middleware, ResolvedContext } from '../types.js'
 
 export type RateLimitMiddlewareOptions = {
   limiter: RequestLimiter
+  /** The approval broker: a prompt that would be refused as already pending is refused before any charge. */
+  approvals?: Pick<ApprovalBroker, 'assertCanQueue'>
   /** The attested policy, when one runs: requests it could approve are charged to its own budget. */
   policy?: Policy | null
   metrics: Metrics
@@ -28,6 +31,7 @@ export function createRateLimitMiddleware({
   now,
   config,
   policy,
+  approvals,
 }: RateLimitMiddlewareOptions): Middleware {
   const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
   return async function rateLimit(ctx, next) {
@@ -40,6 +44,10 @@ export function createRateLimitMiddleware({
       policyCovers(policy, { origin, method: method.method, kind: spec.kind, chainId: ctx.session.chainId })
         ? 'policy'
         : undefined
+    // A page firing prompts without waiting gets -32002 for each while one is pending, and spends
+    // no budget on them (the broker checks again when it queues).
+    if (spec && budget === undefined && (!spec.when || spec.when({ params: ctx.params, ctx })))
+      approvals?.assertCanQueue(origin, spec.kind)
     const charge = { origin, method: method.method, cost: method.cost, budget }
     const verdict = limiter.take({ ...charge, connId: ctx.conn.id })
     if (!verdict.ok) {
