@@ -27,6 +27,11 @@ export type CheckTransactionInput = {
   activeChainId: number
   /** eth_estimateGas; null when the estimate failed. */
   estimatedGas: bigint | null
+  /**
+   * Why the estimate failed, for people: the decoded revert reason (`Reverter: always fails`,
+   * `panic 0x12: division or modulo by zero`) or the node's words. Absent when it did not fail.
+   */
+  estimateFailure?: { reverted: boolean; reason: string } | undefined
   /** eth_getTransactionCount(from, 'pending'). */
   pendingNonce: number
   /** Balance of `from`. */
@@ -101,8 +106,11 @@ export function checkTransaction(
   }
 
   if (input.estimatedGas === null) {
+    const failure = input.estimateFailure
     warning(
-      'The gas could not be estimated: the transaction will probably fail (revert) and still cost fees.',
+      failure?.reverted
+        ? `This transaction will likely FAIL: simulating it reverted with "${failure.reason}". A failed transaction still costs fees.`
+        : `The gas could not be estimated${failure ? ` (the node said: ${failure.reason})` : ''}: the transaction will probably fail (revert) and still cost fees.`,
     )
   } else if (
     input.estimatedGas > 0n &&

@@ -10,6 +10,7 @@ import type { Services } from '../../services.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../../signer/checkTransaction.js'
 import { signerFor } from '../../signer/signerFor.js'
 import type { Upstream } from '../../upstream/types.js'
+import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
 import { defineMethod } from '../defineMethod.js'
 import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
 import { upstreamFor } from '../upstreamFor.js'
@@ -77,7 +78,14 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
           (error: unknown) => ({ error }),
         ),
       ])
-      if ('error' in estimate && tx.gas === undefined) throw estimate.error
+      const revert = 'error' in estimate ? revertOf(estimate.error) : null
+      const decodedRevert = revert ? decodeRevert(revert.data) : null
+      if ('error' in estimate && tx.gas === undefined) {
+        // Nothing to send with: answer the revert as nodes do, its reason decoded (viem and
+        // ethers read `data`); any other failure is the node's own error, relayed.
+        if (revert && decodedRevert) throw revertError(decodedRevert)
+        throw estimate.error
+      }
       const estimatedGas = 'gas' in estimate ? estimate.gas : null
 
       let gas = tx.gas
@@ -138,15 +146,17 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
           },
           activeChainId: chainId,
           estimatedGas,
+          estimateFailure:
+            'error' in estimate
+              ? decodedRevert
+                ? { reverted: true, reason: decodedRevert.text }
+                : { reverted: false, reason: oneLine(errorText(estimate.error), 300) }
+              : undefined,
           pendingNonce,
           balance,
         },
         { maxFeeWei },
       )
-      if ('error' in estimate) {
-        const reason = (estimate.error as { shortMessage?: string }).shortMessage
-        if (reason) warnings.push({ level: 'warning', message: `The node says: ${reason.slice(0, 300)}` })
-      }
 
       const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
       const isContract = code !== null && code !== '0x'
@@ -182,6 +192,9 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
               : `${tx.nonce} (chosen by the dApp)`,
           chainId,
           type: filled.type,
+          ...(decodedRevert
+            ? { simulation: `reverts: ${decodedRevert.text}`, revertData: decodedRevert.data }
+            : {}),
         },
         warnings,
         prepared,
@@ -239,6 +252,23 @@ async function suggestPriorityFee(
   } catch {
     return fallback
   }
+}
+
+/**
+ * -32603 with the revert data, as MetaMask answers a reverting send (viem's getContractError
+ * decodes `data` with the contract's ABI); the message keeps the nodes' "execution reverted"
+ * words with walletd's decoding of the reason.
+ */
+function revertError(decoded: DecodedRevert): InstanceType<typeof InternalError> {
+  return new InternalError({
+    message: decoded.kind === 'empty' ? 'execution reverted' : `execution reverted: ${decoded.text}`,
+    data: decoded.data,
+  })
+}
+
+function errorText(err: unknown): string {
+  const message = (err as { shortMessage?: unknown; message?: unknown } | null)?.shortMessage
+  return typeof message === 'string' ? message : 'unknown error'
 }
 
 const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
