@@ -24,6 +24,7 @@ import { createSigner } from './signer/createSigner.js'
 import type { Signer } from './signer/types.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
+import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { knownChainName } from './upstream/knownChainName.js'
 import { probeChainId } from './upstream/probeChainId.js'
@@ -197,6 +198,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       limiter,
       signer,
       nonces: createNonceManager({ now }),
+      tokenInfo: createTokenInfoCache({ now }),
       subscriptions,
       now,
     }

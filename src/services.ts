@@ -8,6 +8,7 @@ import type { NonceManager } from './signer/createNonceManager.js'
 import type { Signer } from './signer/types.js'
 import type { ChainRegistry } from './upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
+import type { TokenInfoCache } from './upstream/createTokenInfoCache.js'
 import type { UpstreamPool } from './upstream/types.js'
 
 /** Everything a pipeline step or method handler may use, passed in (no module state). */
@@ -26,5 +27,7 @@ export interface Services {
   signer: Signer | null
   /** Per-account nonce assignment for eth_sendTransaction (createNonceManager). */
   readonly nonces: NonceManager
+  /** Token metadata (decimals, symbol, name, ERC-165) per chain and address, for prompts. */
+  readonly tokenInfo: TokenInfoCache
   readonly now: () => number
 }

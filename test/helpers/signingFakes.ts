@@ -17,6 +17,7 @@ import { createSessionStore } from '../../src/session/createSessionStore.js'
 import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
+import { createTokenInfoCache } from '../../src/upstream/createTokenInfoCache.js'
 import type { Upstream } from '../../src/upstream/types.js'
 
 export const CHAIN_ID = 31337
@@ -137,6 +138,7 @@ export function createSigningHarness(
     limiter: { take: () => ({ ok: true }), takeFrame: () => ({ ok: true }), releaseConnection: () => {} },
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
+    tokenInfo: createTokenInfoCache({ now }),
     subscriptions: undefined as never,
     now,
   } as unknown as Services

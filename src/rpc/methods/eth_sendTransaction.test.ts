@@ -36,7 +36,7 @@ describe('eth_sendTransaction', () => {
       maxPriorityFeePerGas: 1_000_000_000n,
       maxFeePerGas: 3_000_000_000n, // 2 × base fee + priority
     })
-    expect(seen[0]!.summary).toMatch(/^Send 1 ETH from 0xf39F.* to 0x3C44.* on chain 31337$/)
+    expect(seen[0]!.summary).toBe(`Send 1 ETH to ${TO}`)
     expect(seen[0]!.details).toMatchObject({
       toKind: 'account (no code)',
       nonce: 'next (currently 7; assigned when sent)',
@@ -122,8 +122,20 @@ describe('eth_sendTransaction', () => {
     const approve = `0x095ea7b3${'0'.repeat(24)}70997970c51812dc3a010c7d01b50e0d17dc79c8${'f'.repeat(64)}`
     await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: approve }])
     expect(seen[0]!.warnings.map((w) => w.message)).toEqual([
-      expect.stringMatching(/Unlimited token approval/),
+      expect.stringMatching(
+        /^UNLIMITED token approval: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 could spend ALL/,
+      ),
+      expect.stringMatching(/is not a contract \(it has no code\)/),
     ])
+    expect(seen[0]!.summary).toBe(
+      'Approve 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 to spend UNLIMITED tokens',
+    )
+    expect(seen[0]!.details.call).toMatchObject({
+      function: 'approve(address spender, uint256 amount)',
+      standard: 'ERC-20',
+      spender: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      allowance: `UNLIMITED (${2n ** 256n - 1n} raw units)`,
+    })
   })
 
   it('a reverting estimate without gas: -32603 with the revert data and the decoded reason', async () => {

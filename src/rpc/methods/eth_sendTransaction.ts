@@ -7,10 +7,14 @@ import {
   TransactionRejectedError,
 } from '../../errors/rpc.js'
 import type { Services } from '../../services.js'
-import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../../signer/checkTransaction.js'
+import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../../signer/checkTransaction.js'
 import { signerFor } from '../../signer/signerFor.js'
 import type { Upstream } from '../../upstream/types.js'
+import { fitSummary } from '../decode/decodeCall.js'
 import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
+import { describeCall } from '../decode/describeCall.js'
+import { displayDetails } from '../decode/displayDetails.js'
+import { compactAmount, formatEtherAmount } from '../decode/formatAmount.js'
 import { defineMethod } from '../defineMethod.js'
 import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
 import { upstreamFor } from '../upstreamFor.js'
@@ -64,7 +68,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
       if (tx.to) call.to = tx.to
       if (tx.accessList) call.accessList = tx.accessList
 
-      const [pendingNonce, block, balance, code, estimate] = await Promise.all([
+      const [pendingNonce, block, balance, code, estimate, decoded] = await Promise.all([
         upstream
           .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
           .then((r) => toNumber(r, 'nonce')),
@@ -77,6 +81,15 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
           (r) => ({ gas: toBigInt(r, 'gas estimate') }),
           (error: unknown) => ({ error }),
         ),
+        tx.to !== null && tx.data !== '0x'
+          ? describeCall({
+              data: tx.data,
+              contract: tx.to,
+              upstream,
+              tokenInfo: services.tokenInfo,
+              signal: ctx.signal,
+            })
+          : Promise.resolve(null),
       ])
       const revert = 'error' in estimate ? revertOf(estimate.error) : null
       const decodedRevert = revert ? decodeRevert(revert.data) : null
@@ -158,26 +171,31 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
         { maxFeeWei },
       )
 
+      if (decoded) warnings.push(...decoded.warnings)
+
       const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
       const isContract = code !== null && code !== '0x'
       const selector = tx.data.length >= 10 ? tx.data.slice(0, 10) : null
-      const summary =
+      const value = tx.value > 0n ? `${compactAmount(tx.value, 18)} ETH` : null
+      const summary = fitSummary((short) =>
         tx.to === null
-          ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${tx.value > 0n ? ` with ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
-          : tx.data === '0x'
-            ? `Send ${formatEth(tx.value)} ETH from ${tx.from} to ${tx.to}`
-            : `Call ${isContract ? 'contract' : 'address'} ${tx.to}${selector ? ` (function ${selector})` : ''}${tx.value > 0n ? ` sending ${formatEth(tx.value)} ETH` : ''} from ${tx.from}`
+          ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${value ? ` with ${value}` : ''}`
+          : decoded === null
+            ? `Send ${compactAmount(tx.value, 18)} ETH to ${short(tx.to)}`
+            : `${decoded.summary}${value ? `, sending ${value}` : ''}`,
+      )
       const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
       return {
-        summary: `${summary} on chain ${chainId}`,
+        summary,
         details: {
           from: tx.from,
           to: tx.to ?? '(contract creation)',
           toKind: tx.to === null ? 'new contract' : isContract ? 'contract' : 'account (no code)',
-          value: `${formatEth(tx.value)} ETH (${tx.value} wei)`,
+          value: formatEtherAmount(tx.value),
           data: tx.data,
           dataBytes: (tx.data.length - 2) / 2,
           selector,
+          ...(decoded ? { call: displayDetails(decoded.display) } : {}),
           gas: gas.toString(),
           ...(fees.maxFeePerGas !== undefined
             ? {
@@ -185,7 +203,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
                 maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
               }
             : { gasPrice: `${fees.gasPrice} wei` }),
-          maxFee: `${formatEth(gas * feePerGas)} ETH`,
+          maxFee: formatEtherAmount(gas * feePerGas),
           nonce:
             tx.nonce === undefined
               ? `next (currently ${pendingNonce}; assigned when sent)`
