@@ -6,6 +6,7 @@ import {
   getAddress,
   http,
   maxUint256,
+  parseSignature,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
@@ -165,5 +166,66 @@ describe('decoded token calls in the prompt (real Anvil)', () => {
     const prompt = await send(token, TestToken.abi, 'mint', [friend, 1n])
     expect(prompt.summary).toBe(`Call ${token} (unknown function 0x40c10f19)`)
     expect(prompt.details.call).toEqual({ function: 'unknown (selector 0x40c10f19)', data: '68 bytes' })
+  })
+
+  test('an EIP-2612 permit in typed data: the amount in TT; submitting it decodes the permit call', async () => {
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+    const typedData = {
+      types: {
+        EIP712Domain: [
+          { name: 'name', type: 'string' },
+          { name: 'version', type: 'string' },
+          { name: 'chainId', type: 'uint256' },
+          { name: 'verifyingContract', type: 'address' },
+        ],
+        Permit: [
+          { name: 'owner', type: 'address' },
+          { name: 'spender', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'nonce', type: 'uint256' },
+          { name: 'deadline', type: 'uint256' },
+        ],
+      },
+      primaryType: 'Permit',
+      domain: { name: 'Test Token', version: '1', chainId: 31337, verifyingContract: token },
+      message: {
+        owner: account.address,
+        spender: nft,
+        value: '3000000',
+        nonce: '0',
+        deadline: deadline.toString(),
+      },
+    }
+    const seen = approver.seen.length
+    const { result: signature, error } = await client.call('eth_signTypedData_v4', [
+      account.address,
+      JSON.stringify(typedData),
+    ])
+    expect(error).toBeUndefined()
+    const prompt = approver.seen[seen]!
+    expect(prompt.summary).toBe(`Sign a permit: ${nft} may spend 3 TT`)
+    expect(prompt.details.permit).toMatchObject({
+      token: `Test Token (TT) at ${token}, 6 decimals`,
+      allowance: '3 TT (3000000 raw units)',
+    })
+    const { r, s, v } = parseSignature(signature as `0x${string}`)
+    const submitted = await send(token, TestToken.abi, 'permit', [
+      account.address,
+      nft,
+      3_000_000n,
+      deadline,
+      Number(v),
+      r,
+      s,
+    ])
+    expect(submitted.summary).toBe(`Submit a permit: ${nft} may spend 3 TT`)
+    expect(
+      await reader.readContract({
+        address: token,
+        abi: TestToken.abi,
+        functionName: 'allowance',
+        args: [account.address, nft],
+      }),
+    ).toBe(3_000_000n)
   })
 })

@@ -475,19 +475,19 @@ class Builder {
   }
 
   allowance(label: string, amount: bigint, unlimited: bigint, token: TokenUnits, spender: Address) {
-    const symbol = token.symbol ?? 'this token'
+    const yours = token.symbol ? `your ${token.symbol}` : 'of this token'
     if (amount >= unlimited) {
       this.line(label, `UNLIMITED (${amount} raw units)`)
       this.warn(
         'unlimited-allowance',
-        `UNLIMITED token approval: ${spender} could spend ALL your ${symbol}, now and later, without asking again.`,
+        `UNLIMITED token approval: ${spender} could spend ALL ${yours}, now and later, without asking again.`,
       )
     } else {
       this.line(label, formatTokenAmount(amount, token))
       if (amount >= HUGE_AMOUNT) {
         this.warn(
           'huge-allowance',
-          `Token approval of an enormous amount (${compactTokenAmount(amount, token)}): ${spender} could spend practically all your ${symbol}.`,
+          `Token approval of an enormous amount (${compactTokenAmount(amount, token)}): ${spender} could spend practically all ${yours}.`,
         )
       }
     }

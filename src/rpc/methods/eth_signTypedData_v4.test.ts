@@ -144,12 +144,17 @@ describe('eth_signTypedData_v4', () => {
     await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit(max, '99999999999'))])
     const messages = seen[0]!.warnings.map((w) => w.message)
     expect(messages).toEqual([
-      expect.stringMatching(/UNLIMITED amount: 0x3C44/),
+      expect.stringMatching(/UNLIMITED amount: 0x3C44.* could spend ALL of this token/),
       expect.stringMatching(/more than a year/),
+      expect.stringMatching(/The spender 0x3C44.* is not a contract/),
     ])
+    expect(seen[0]!.summary).toBe(
+      'Sign a permit: 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC may spend UNLIMITED tokens',
+    )
     await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit('1000', '1700000600'))])
     expect(seen[1]!.warnings).toEqual([
       expect.objectContaining({ level: 'warning', message: expect.stringMatching(/move your tokens/) }),
+      expect.objectContaining({ level: 'warning', message: expect.stringMatching(/is not a contract/) }),
     ])
   })
 

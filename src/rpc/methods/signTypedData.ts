@@ -2,6 +2,17 @@ import type { TypedDataDefinition } from 'viem'
 import { InternalError } from '../../errors/rpc.js'
 import type { Services } from '../../services.js'
 import { signerFor } from '../../signer/signerFor.js'
+import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
+import { hasCode } from '../../upstream/hasCode.js'
+import { fitSummary } from '../decode/decodeCall.js'
+import {
+  type DecodedPermit,
+  describePermit,
+  type PermitTemplate,
+  permitTokens,
+} from '../decode/decodePermit.js'
+import { oneLine } from '../decode/decodeRevert.js'
+import { displayDetails } from '../decode/displayDetails.js'
 import { defineMethod } from '../defineMethod.js'
 import {
   checkTypedDataChainId,
@@ -9,6 +20,8 @@ import {
   type TypedDataVersion,
   zSignTypedDataParams,
 } from '../schemas/typedData.js'
+import type { RequestContext } from '../types.js'
+import { upstreamFor } from '../upstreamFor.js'
 
 /**
  * `eth_signTypedData_v4` / `_v3`: `[address, typedData]`. Bounded parsing, domain.chainId must be
@@ -31,15 +44,19 @@ export function defineSignTypedData(
       checkTypedDataChainId(parsed.chainId, activeChainId)
       const { display } = parsed
       const name = typeof display.domain.name === 'string' ? display.domain.name : 'an unnamed domain'
+      const permit = parsed.permit ? await readPermit(parsed.permit, { services, ctx }) : null
       return {
-        summary: `Sign ${display.primaryType} for ${name} with ${address} (${ctx.conn.origin})`,
+        summary:
+          permit?.summary ??
+          fitSummary(() => `Sign ${oneLine(display.primaryType, 40)} for ${oneLine(name, 40)}`),
         details: {
           account: address,
           primaryType: display.primaryType,
           domain: display.domain,
           message: display.message,
+          ...(permit ? { permit: displayDetails(permit.display) } : {}),
         },
-        warnings: parsed.warnings,
+        warnings: [...parsed.warnings, ...(permit?.warnings ?? [])],
         prepared: parsed.definition,
       }
     },
@@ -48,4 +65,29 @@ export function defineSignTypedData(
       return signerFor(services as Services, address).signTypedData(address, prepared as TypedDataDefinition)
     },
   })
+}
+
+/**
+ * Describes a recognised permit with what the chain says: each token's decimals and symbol
+ * (cached) and whether the spender has code. Reads that fail are tolerated (raw units shown).
+ */
+async function readPermit(
+  template: PermitTemplate,
+  { services, ctx }: { services: Services; ctx: RequestContext },
+): Promise<DecodedPermit> {
+  const tokens = new Map<string, TokenInfo>()
+  let spenderHasCode: boolean | null = null
+  try {
+    const upstream = upstreamFor(services, ctx)
+    const options = { signal: ctx.signal }
+    const [infos, code] = await Promise.all([
+      Promise.all(permitTokens(template).map((t) => services.tokenInfo.get(upstream, t, options))),
+      hasCode(upstream, template.spender, options),
+    ])
+    for (const info of infos) tokens.set(info.address.toLowerCase(), info)
+    spenderHasCode = code
+  } catch {
+    // No upstream for the chain: the permit is described without token metadata.
+  }
+  return describePermit(template, { tokens, spenderHasCode, now: services.now })
 }
