@@ -22,6 +22,7 @@ import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
 import type { Signer } from './signer/types.js'
+import { createAddedChainStore } from './upstream/createAddedChainStore.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
 import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
@@ -127,6 +128,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         'No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.',
       )
     }
+    // Chains a person added at a page's request (wallet_addEthereumChain); configured ones win.
+    const addedChains = createAddedChainStore({
+      file: paths.addedChainsFile,
+      now,
+      onCorrupt: (file, movedTo) =>
+        log.warn({ file, movedTo }, 'added-chains file was corrupt; set aside, added chains start empty'),
+    })
+    for (const { addedBy: _by, addedAt: _at, ...chain } of addedChains.list()) {
+      if (!chains.some((c) => c.chainId === chain.chainId)) chains.push(chain)
+    }
     const defaultChainId = config.defaultChainId ?? (config.dev ? ANVIL_CHAIN_ID : chains[0]!.chainId)
     if (!chains.some((c) => c.chainId === defaultChainId)) {
       throw new UpstreamUnavailableError(
@@ -192,6 +203,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       log,
       metrics,
       chains: chainRegistry,
+      addedChains,
       upstreams,
       sessions,
       approvals,

@@ -6,6 +6,7 @@ import type { RequestLimiter } from './ratelimit/types.js'
 import type { SessionStore } from './session/createSessionStore.js'
 import type { NonceManager } from './signer/createNonceManager.js'
 import type { Signer } from './signer/types.js'
+import type { AddedChainStore } from './upstream/createAddedChainStore.js'
 import type { ChainRegistry } from './upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
 import type { TokenInfoCache } from './upstream/createTokenInfoCache.js'
@@ -17,6 +18,8 @@ export interface Services {
   readonly log: Logger
   readonly metrics: Metrics
   readonly chains: ChainRegistry
+  /** Chains added with wallet_addEthereumChain, persisted (also in `chains` once added). */
+  readonly addedChains: AddedChainStore
   readonly upstreams: UpstreamPool
   /** Who owns which subscription and filter id (per connection; per origin over HTTP). */
   readonly subscriptions: SubscriptionRegistry

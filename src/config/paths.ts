@@ -40,6 +40,8 @@ export type WalletdPaths = {
   lockFile: string
   tokensFile: string
   sessionsFile: string
+  /** Chains added at runtime with wallet_addEthereumChain. */
+  addedChainsFile: string
   keystoreDir: string
   auditLog: string
   identityKey: string
@@ -59,6 +61,7 @@ export function resolvePaths(
     lockFile: join(runtimeDir, 'walletd.lock'),
     tokensFile: join(dataDir, 'tokens.json'),
     sessionsFile: join(dataDir, 'sessions.json'),
+    addedChainsFile: join(dataDir, 'chains.json'),
     keystoreDir: join(dataDir, 'keystore'),
     auditLog: join(dataDir, 'audit.jsonl'),
     identityKey: join(dataDir, 'identity.key'),

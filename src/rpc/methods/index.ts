@@ -7,6 +7,7 @@ import { netVersion } from './net_version.js'
 import { forwardedMethods } from './passthrough.js'
 import { signingMethods } from './signing.js'
 import { subscriptionMethods } from './subscriptions.js'
+import { walletAddEthereumChain } from './wallet_addEthereumChain.js'
 import { walletGetPermissions } from './wallet_getPermissions.js'
 import { walletRequestPermissions } from './wallet_requestPermissions.js'
 import { walletRevokePermissions } from './wallet_revokePermissions.js'
@@ -23,6 +24,7 @@ const walletMethods: readonly MethodDefinition[] = [
   walletRequestPermissions,
   walletRevokePermissions,
   walletSwitchEthereumChain,
+  walletAddEthereumChain,
 ]
 
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */

@@ -1,8 +1,11 @@
 import { z } from 'zod'
+import type { ChainConfig } from '../../config/schema.js'
 import { UnrecognizedChainError } from '../../errors/rpc.js'
 import { redactUrl } from '../../upstream/redactUrl.js'
+import { fitSummary } from '../decode/decodeCall.js'
 import { defineMethod } from '../defineMethod.js'
 import { zChainIdHex } from '../schemas/primitives.js'
+import type { ApprovalDraft } from '../types.js'
 
 /**
  * Switches the origin's active chain after approval (no prompt when it is already active).
@@ -15,14 +18,10 @@ export const walletSwitchEthereumChain = defineMethod({
   cost: 'prompt',
   approval: ({ params: [{ chainId }], ctx, services }) =>
     services.sessions.get(ctx.conn.origin).chainId !== chainId,
-  prepare: async ({ params: [{ chainId }], ctx, services }) => {
+  prepare: async ({ params: [{ chainId }], services }) => {
     const chain = services.chains.get(chainId)
     if (!chain) throw unknownChain(chainId)
-    return {
-      summary: `Switch ${ctx.conn.origin} to ${chain.name} (chain ${chainId})`,
-      details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls.map(redactUrl) },
-      warnings: [],
-    }
+    return switchDraft(chainId, chain)
   },
   handler: async ({ params: [{ chainId }], ctx, services }) => {
     if (!services.chains.has(chainId)) throw unknownChain(chainId)
@@ -31,9 +30,18 @@ export const walletSwitchEthereumChain = defineMethod({
   },
 })
 
+/** The prompt for a switch (also used by wallet_addEthereumChain for a chain walletd knows). */
+export function switchDraft(chainId: number, chain: ChainConfig): ApprovalDraft {
+  return {
+    summary: fitSummary(() => `Switch to ${chain.name} (chain ${chainId})`),
+    details: { chainId, name: chain.name, rpcUrls: chain.rpcUrls.map(redactUrl) },
+    warnings: [],
+  }
+}
+
 function unknownChain(chainId: number) {
   return new UnrecognizedChainError({
-    message: `Unrecognized chain ID "0x${chainId.toString(16)}": walletd does not know this chain (add it to the "chains" of its configuration).`,
+    message: `Unrecognized chain ID "0x${chainId.toString(16)}": walletd does not know this chain (add it with wallet_addEthereumChain, or to the "chains" of its configuration).`,
     data: { chainId: `0x${chainId.toString(16)}` },
   })
 }
