@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { createApprovalService } from './approval/createApprovalService.js'
 import type { Approver } from './approval/types.js'
+import { createWatchedAssetStore } from './assets/createWatchedAssetStore.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
 import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
@@ -211,6 +212,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       signer,
       nonces: createNonceManager({ now }),
       tokenInfo: createTokenInfoCache({ now }),
+      watchedAssets: createWatchedAssetStore({
+        file: paths.watchedAssetsFile,
+        now,
+        onCorrupt: (file, movedTo) =>
+          log.warn({ file, movedTo }, 'watched-assets file was corrupt; set aside, the list starts empty'),
+      }),
       subscriptions,
       now,
     }

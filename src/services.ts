@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { ApprovalService } from './approval/createApprovalService.js'
+import type { WatchedAssetStore } from './assets/createWatchedAssetStore.js'
 import type { Config } from './config/schema.js'
 import type { Metrics } from './metrics.js'
 import type { RequestLimiter } from './ratelimit/types.js'
@@ -32,5 +33,7 @@ export interface Services {
   readonly nonces: NonceManager
   /** Token metadata (decimals, symbol, name, ERC-165) per chain and address, for prompts. */
   readonly tokenInfo: TokenInfoCache
+  /** Tokens watched with wallet_watchAsset, persisted. */
+  readonly watchedAssets: WatchedAssetStore
   readonly now: () => number
 }

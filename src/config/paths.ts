@@ -42,6 +42,8 @@ export type WalletdPaths = {
   sessionsFile: string
   /** Chains added at runtime with wallet_addEthereumChain. */
   addedChainsFile: string
+  /** Tokens watched with wallet_watchAsset. */
+  watchedAssetsFile: string
   keystoreDir: string
   auditLog: string
   identityKey: string
@@ -62,6 +64,7 @@ export function resolvePaths(
     tokensFile: join(dataDir, 'tokens.json'),
     sessionsFile: join(dataDir, 'sessions.json'),
     addedChainsFile: join(dataDir, 'chains.json'),
+    watchedAssetsFile: join(dataDir, 'assets.json'),
     keystoreDir: join(dataDir, 'keystore'),
     auditLog: join(dataDir, 'audit.jsonl'),
     identityKey: join(dataDir, 'identity.key'),

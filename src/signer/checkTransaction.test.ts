@@ -3,7 +3,6 @@ import { type CheckTransactionInput, checkTransaction, formatEth } from './check
 
 const FROM = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-const SPENDER = '000000000000000000000000' + '3c44cdddb6a900fa2b585dd299e03d12fa4293bc'
 
 function base(
   over: Partial<CheckTransactionInput['tx']> = {},

@@ -13,7 +13,7 @@ function fakeNode(answers: Record<string, Hex | Error>, code: Hex | Error = '0x6
   const calls: string[] = []
   const upstream = {
     chainId,
-    async request(method: string, params: any[]) {
+    async request(method: string, params: [{ data: string }]) {
       calls.push(method)
       if (method === 'eth_getCode') {
         if (code instanceof Error) throw code
@@ -52,6 +52,7 @@ describe('createTokenInfoCache', () => {
       name: 'Test Token',
       erc721: false,
       erc1155: true,
+      complete: true,
     })
   })
 
@@ -92,10 +93,18 @@ describe('createTokenInfoCache', () => {
   it('an unreachable node: tolerated, not cached', async () => {
     const cache = createTokenInfoCache()
     const down = fakeNode({}, new ChainDisconnectedError())
-    expect(await cache.get(down.upstream, TOKEN)).toMatchObject({ hasCode: false, decimals: null })
+    expect(await cache.get(down.upstream, TOKEN)).toMatchObject({
+      hasCode: false,
+      decimals: null,
+      complete: false,
+    })
     expect(cache.size).toBe(0)
     const flaky = fakeNode({ ...erc20, '0x95d89b41': new ChainDisconnectedError() })
-    expect(await cache.get(flaky.upstream, TOKEN)).toMatchObject({ decimals: 18, symbol: null })
+    expect(await cache.get(flaky.upstream, TOKEN)).toMatchObject({
+      decimals: 18,
+      symbol: null,
+      complete: false,
+    })
     expect(cache.size).toBe(0)
   })
 

@@ -18,13 +18,15 @@ export type TokenInfo = {
   readonly erc721: boolean
   /** ERC-165 `supportsInterface` says ERC-1155 (0xd9b67a26). */
   readonly erc1155: boolean
+  /** false when the node could not be reached for some read: the nulls then mean "unknown". */
+  readonly complete: boolean
 }
 
 export type TokenInfoCache = {
   /**
    * The token's metadata, read once per chain and address (bounded, expiring cache). Never
    * throws: what could not be read is null. Answers read while the node was unreachable are not
-   * cached.
+   * cached (and say `complete: false`).
    */
   get(upstream: Upstream, address: Address, options?: { signal?: AbortSignal }): Promise<TokenInfo>
   readonly size: number
@@ -69,8 +71,8 @@ export function createTokenInfoCache(options: TokenInfoCacheOptions = {}): Token
       const running = inFlight.get(key)
       if (running) return running
       const read = readTokenInfo(upstream, address, signal)
-        .then(({ info, complete }) => {
-          if (complete) {
+        .then((info) => {
+          if (info.complete) {
             entries.delete(key)
             entries.set(key, { info, at: now() })
             while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
@@ -88,7 +90,7 @@ async function readTokenInfo(
   upstream: Upstream,
   address: Address,
   signal: AbortSignal | undefined,
-): Promise<{ info: TokenInfo; complete: boolean }> {
+): Promise<TokenInfo> {
   let complete = true
   /** A node's error (a revert, no such method) is an answer; anything else (unreachable) is not. */
   const ask = async (method: string, params: unknown[]): Promise<Hex | null> => {
@@ -110,10 +112,11 @@ async function readTokenInfo(
     name: null,
     erc721: false,
     erc1155: false,
+    complete: true,
   }
   const code = await ask('eth_getCode', [address, 'latest'])
-  if (code === null) return { info: empty, complete: false }
-  if (code === '0x') return { info: empty, complete }
+  if (code === null) return { ...empty, complete: false }
+  if (code === '0x') return { ...empty, complete }
   const [decimals, symbol, name, erc721, erc1155] = await Promise.all([
     call(SELECTOR.decimals),
     call(SELECTOR.symbol),
@@ -122,15 +125,13 @@ async function readTokenInfo(
     call(SELECTOR.supportsErc1155),
   ])
   return {
-    info: {
-      ...empty,
-      hasCode: true,
-      decimals: parseDecimals(decimals),
-      symbol: parseText(symbol, 32),
-      name: parseText(name, 64),
-      erc721: isTrue(erc721),
-      erc1155: isTrue(erc1155),
-    },
+    ...empty,
+    hasCode: true,
+    decimals: parseDecimals(decimals),
+    symbol: parseText(symbol, 32),
+    name: parseText(name, 64),
+    erc721: isTrue(erc721),
+    erc1155: isTrue(erc1155),
     complete,
   }
 }

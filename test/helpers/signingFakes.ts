@@ -4,6 +4,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { keccak256, parseTransaction } from 'viem/utils'
 import { createApprovalService } from '../../src/approval/createApprovalService.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
+import { createWatchedAssetStore } from '../../src/assets/createWatchedAssetStore.js'
 import { loadConfig } from '../../src/config/loadConfig.js'
 import type { ChainConfig } from '../../src/config/schema.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
@@ -154,6 +155,7 @@ export function createSigningHarness(
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
     tokenInfo: createTokenInfoCache({ now }),
+    watchedAssets: createWatchedAssetStore({ now }),
     subscriptions: undefined as never,
     now,
   } as unknown as Services

@@ -36,6 +36,7 @@ const info = (over: Partial<TokenInfo> = {}, address: Address = TOKEN): TokenInf
   name: 'USD Coin',
   erc721: false,
   erc1155: false,
+  complete: true,
   ...over,
 })
 const tokens = (...list: TokenInfo[]) => new Map(list.map((t) => [t.address.toLowerCase(), t]))

@@ -30,6 +30,7 @@ const info = (address: Address, symbol: string, decimals: number): TokenInfo => 
   name: `${symbol} token`,
   erc721: false,
   erc1155: false,
+  complete: true,
 })
 const tokens = new Map([
   [TOKEN.toLowerCase(), info(TOKEN, 'USDC', 6)],

@@ -12,6 +12,7 @@ import { walletGetPermissions } from './wallet_getPermissions.js'
 import { walletRequestPermissions } from './wallet_requestPermissions.js'
 import { walletRevokePermissions } from './wallet_revokePermissions.js'
 import { walletSwitchEthereumChain } from './wallet_switchEthereumChain.js'
+import { walletWatchAsset } from './wallet_watchAsset.js'
 
 /** Wallet-side methods, one module each. */
 const walletMethods: readonly MethodDefinition[] = [
@@ -25,6 +26,7 @@ const walletMethods: readonly MethodDefinition[] = [
   walletRevokePermissions,
   walletSwitchEthereumChain,
   walletAddEthereumChain,
+  walletWatchAsset,
 ]
 
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */
