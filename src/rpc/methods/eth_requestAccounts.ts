@@ -9,11 +9,11 @@ export const ethRequestAccounts = defineMethod({
   permission: 'none',
   cost: 'prompt',
   approval: ({ ctx, services }) => (services.sessions.peek(ctx.conn.origin)?.grantedAt ?? null) === null,
-  prepare: async ({ ctx, services }) => {
+  prepare: async ({ services }) => {
     const accounts = connectableAccounts(services)
     return {
-      summary: `Connect ${ctx.conn.origin} to ${accounts.length === 1 ? 'account' : 'accounts'} ${accounts.join(', ')}`,
-      details: { origin: ctx.conn.origin, accounts },
+      summary: `Connect: share ${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'} with this site`,
+      details: { accounts },
       warnings: [],
       prepared: accounts,
     }

@@ -39,7 +39,11 @@ export const personalSign = defineMethod({
       })
     }
     return {
-      summary: `Sign a message with ${params.address} for ${ctx.conn.origin}`,
+      // No domain here: a host is never shown cut short; the SIWE details carry it in full.
+      summary:
+        siwe && typeof siwe.details.domain === 'string'
+          ? `Sign in with Ethereum (a login message, ${bytes} bytes)`
+          : `Sign a ${text === null ? 'binary' : 'text'} message (${bytes} bytes)`,
       details: {
         account: params.address,
         ...(text === null ? { hex } : { text }),

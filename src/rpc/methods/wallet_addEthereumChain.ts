@@ -117,9 +117,12 @@ export function createWalletAddEthereumChain(options: AddEthereumChainOptions = 
         })
       }
       return {
-        summary: fitSummary(
-          () => `Add chain ${chain.name} (${p.chainId}) via ${hostOf(p.rpcUrls[0]!)} and switch to it`,
-        ),
+        // The RPC host in full or not at all (the details list every URL's host).
+        summary:
+          [
+            `Add chain ${chain.name} (${p.chainId}) via ${hostOf(p.rpcUrls[0]!)} and switch to it`,
+            `Add chain ${chain.name} (${p.chainId}) and switch to it`,
+          ].find((line) => line.length < 100) ?? fitSummary(() => `Add chain ${p.chainId} (${chain.name})`),
         details: {
           chainId: p.chainId,
           chainIdHex: `0x${p.chainId.toString(16)}`,

@@ -9,11 +9,11 @@ export const walletRequestPermissions = defineMethod({
   permission: 'none',
   cost: 'prompt',
   approval: 'always',
-  prepare: async ({ ctx, services }) => {
+  prepare: async ({ services }) => {
     const accounts = connectableAccounts(services)
     return {
-      summary: `Grant ${ctx.conn.origin} access to ${accounts.join(', ')}`,
-      details: { origin: ctx.conn.origin, permission: 'eth_accounts', accounts },
+      summary: `Grant eth_accounts: share ${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'} with this site`,
+      details: { permission: 'eth_accounts', accounts },
       warnings: [],
       prepared: accounts,
     }
