@@ -1,7 +1,8 @@
 import { type Address, encodeFunctionData, type Hex, parseAbi } from 'viem'
 import { describe, expect, it } from 'vitest'
 import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
-import { callReads, type DecodedCall, decodeCall, fitSummary } from './decodeCall.js'
+import { callReads, type DecodedCall, decodeCall } from './decodeCall.js'
+import { fitSummary } from './fitSummary.js'
 
 const TOKEN: Address = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 const SPENDER: Address = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'

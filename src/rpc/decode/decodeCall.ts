@@ -1,7 +1,14 @@
 import { type AbiFunction, type Address, decodeAbiParameters, getAddress, type Hex, parseAbiItem } from 'viem'
 import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
 import type { ApprovalWarning } from '../types.js'
-import { compactAmount, compactTokenAmount, formatTokenAmount, type TokenUnits } from './formatAmount.js'
+import { fitSummary } from './fitSummary.js'
+import {
+  compactAmount,
+  compactTokenAmount,
+  formatDeadline,
+  formatTokenAmount,
+  type TokenUnits,
+} from './formatAmount.js'
 
 /** What a decoded call risks, as values (the display and warnings say the same in words). */
 export type CallRisk =
@@ -624,21 +631,4 @@ const shortText = (text: string, max: number) => (text.length > max ? `${text.sl
 const shortId = (id: bigint) => {
   const s = id.toString()
   return s.length > 16 ? `${s.slice(0, 6)}…${s.slice(-4)}` : s
-}
-
-export function formatDeadline(seconds: bigint): string {
-  if (seconds >= 2n ** 48n - 1n) return `${seconds} (never expires)`
-  const date = new Date(Number(seconds) * 1000)
-  return `${seconds} (${Number.isNaN(date.getTime()) ? 'far future' : date.toISOString()})`
-}
-
-/**
- * A summary under 100 characters: with full addresses when they fit, else shortened ones
- * (`0x3C44…93BC`; the details always have them in full), else cut.
- */
-export function fitSummary(build: (short: (a: Address) => string) => string): string {
-  const full = build((a) => a)
-  if (full.length < 100) return full
-  const shortened = build((a) => `${a.slice(0, 6)}…${a.slice(-4)}`)
-  return shortened.length < 100 ? shortened : `${shortened.slice(0, 98)}…`
 }

@@ -4,13 +4,12 @@ import type { ApprovalWarning } from '../types.js'
 import {
   type CallRisk,
   type DisplayLine,
-  fitSummary,
-  formatDeadline,
   HUGE_AMOUNT,
   UNLIMITED_UINT160,
   UNLIMITED_UINT256,
 } from './decodeCall.js'
-import { compactTokenAmount, formatTokenAmount, type TokenUnits } from './formatAmount.js'
+import { fitSummary } from './fitSummary.js'
+import { compactTokenAmount, formatDeadline, formatTokenAmount, type TokenUnits } from './formatAmount.js'
 
 type Field = { name: string; type: string }
 type Types = Readonly<Record<string, readonly Field[]>>

@@ -3,11 +3,6 @@ import { formatUnits } from 'viem'
 /** What a prompt needs to show an amount of a token: its symbol and decimals, when known. */
 export type TokenUnits = { symbol: string | null; decimals: number | null }
 
-/** Exact decimal amount, trailing zeros trimmed: 1500000000000000000n, 18 → "1.5". */
-export function formatUnitsExact(value: bigint, decimals: number): string {
-  return formatUnits(value, decimals)
-}
-
 /** `1.5 ETH (1500000000000000000 wei)`: ether with the raw value beside it. */
 export function formatEtherAmount(wei: bigint): string {
   return `${formatUnits(wei, 18)} ETH (${wei} wei)`
@@ -49,4 +44,11 @@ export function compactAmount(value: bigint, decimals: number, maxChars = 20): s
 export function compactTokenAmount(amount: bigint, token: TokenUnits): string {
   if (token.decimals === null) return `${compactAmount(amount, 0)} raw units`
   return `${compactAmount(amount, token.decimals)} ${token.symbol ?? 'tokens'}`
+}
+
+/** A unix time in seconds with its UTC date: `1700000000 (2023-11-14T22:13:20.000Z)`. */
+export function formatDeadline(seconds: bigint): string {
+  if (seconds >= 2n ** 48n - 1n) return `${seconds} (never expires)`
+  const date = new Date(Number(seconds) * 1000)
+  return `${seconds} (${Number.isNaN(date.getTime()) ? 'far future' : date.toISOString()})`
 }

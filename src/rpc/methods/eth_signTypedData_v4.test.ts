@@ -158,6 +158,40 @@ describe('eth_signTypedData_v4', () => {
     ])
   })
 
+  it('a Permit2 batch naming many tokens reads the metadata of at most 8 of them', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    const tokens = Array.from({ length: 20 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`)
+    const batch = {
+      types: {
+        EIP712Domain: DOMAIN_TYPES,
+        PermitBatch: [
+          { name: 'details', type: 'PermitDetails[]' },
+          { name: 'spender', type: 'address' },
+          { name: 'sigDeadline', type: 'uint256' },
+        ],
+        PermitDetails: [
+          { name: 'token', type: 'address' },
+          { name: 'amount', type: 'uint160' },
+          { name: 'expiration', type: 'uint48' },
+          { name: 'nonce', type: 'uint48' },
+        ],
+      },
+      primaryType: 'PermitBatch',
+      domain: { name: 'Permit2', version: '1', chainId: CHAIN_ID, verifyingContract: CONTRACT },
+      message: {
+        details: tokens.map((token) => ({ token, amount: '1', expiration: '1700000600', nonce: '0' })),
+        spender: a1.address,
+        sigDeadline: '1700000600',
+      },
+    }
+    const { error } = await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(batch)])
+    expect(error).toBeUndefined()
+    expect(seen[0]!.summary).toBe(`Sign Permit2: ${a1.address} may spend 20 tokens`)
+    // 8 tokens and the spender: one eth_getCode each.
+    expect(h.node.calls.filter((c) => c.method === 'eth_getCode')).toHaveLength(9)
+  })
+
   it('rejects cyclic and self-referencing types without overflowing the stack', async () => {
     const h = createSigningHarness()
     const cyclic = {

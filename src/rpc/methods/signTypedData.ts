@@ -4,7 +4,6 @@ import type { Services } from '../../services.js'
 import { signerFor } from '../../signer/signerFor.js'
 import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
 import { hasCode } from '../../upstream/hasCode.js'
-import { fitSummary } from '../decode/decodeCall.js'
 import {
   type DecodedPermit,
   describePermit,
@@ -13,6 +12,7 @@ import {
 } from '../decode/decodePermit.js'
 import { oneLine } from '../decode/decodeRevert.js'
 import { displayDetails } from '../decode/displayDetails.js'
+import { fitSummary } from '../decode/fitSummary.js'
 import { defineMethod } from '../defineMethod.js'
 import {
   checkTypedDataChainId,
@@ -67,6 +67,9 @@ export function defineSignTypedData(
   })
 }
 
+/** Tokens of one permit whose metadata is read from the chain. */
+export const MAX_PERMIT_TOKEN_READS = 8
+
 /**
  * Describes a recognised permit with what the chain says: each token's decimals and symbol
  * (cached) and whether the spender has code. Reads that fail are tolerated (raw units shown).
@@ -81,7 +84,12 @@ async function readPermit(
     const upstream = upstreamFor(services, ctx)
     const options = { signal: ctx.signal }
     const [infos, code] = await Promise.all([
-      Promise.all(permitTokens(template).map((t) => services.tokenInfo.get(upstream, t, options))),
+      Promise.all(
+        // Distinct tokens, at most MAX_PERMIT_TOKEN_READS (a batch could name thousands): the rest in raw units.
+        [...new Map(permitTokens(template).map((t) => [t.toLowerCase(), t])).values()]
+          .slice(0, MAX_PERMIT_TOKEN_READS)
+          .map((t) => services.tokenInfo.get(upstream, t, options)),
+      ),
       hasCode(upstream, template.spender, options),
     ])
     for (const info of infos) tokens.set(info.address.toLowerCase(), info)

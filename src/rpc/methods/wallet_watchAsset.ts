@@ -3,7 +3,7 @@ import { MAX_WATCHED_ASSETS, type WatchedAsset } from '../../assets/createWatche
 import { InternalError, InvalidParamsError } from '../../errors/rpc.js'
 import { cleanTokenText } from '../../upstream/createTokenInfoCache.js'
 import { redactUrl } from '../../upstream/redactUrl.js'
-import { fitSummary } from '../decode/decodeCall.js'
+import { fitSummary } from '../decode/fitSummary.js'
 import { defineMethod } from '../defineMethod.js'
 import { zAddress } from '../schemas/primitives.js'
 import type { ApprovalWarning } from '../types.js'
