@@ -4,6 +4,7 @@ import { createApprovalBroker } from './approval/createApprovalBroker.js'
 import { createPolicyApprover } from './approval/policy/createPolicyApprover.js'
 import { resolvePolicy } from './approval/policy/loadPolicy.js'
 import type { Approver } from './approval/types.js'
+import { createWatchedAssetStore } from './assets/createWatchedAssetStore.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
 import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
@@ -24,8 +25,10 @@ import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
 import type { Signer } from './signer/types.js'
+import { createAddedChainStore } from './upstream/createAddedChainStore.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
+import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { knownChainName } from './upstream/knownChainName.js'
 import { probeChainId } from './upstream/probeChainId.js'
@@ -138,6 +141,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         'No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.',
       )
     }
+    // Chains a person added at a page's request (wallet_addEthereumChain); configured ones win.
+    const addedChains = createAddedChainStore({
+      file: paths.addedChainsFile,
+      now,
+      onCorrupt: (file, movedTo) =>
+        log.warn({ file, movedTo }, 'added-chains file was corrupt; set aside, added chains start empty'),
+    })
+    for (const { addedBy: _by, addedAt: _at, ...chain } of addedChains.list()) {
+      if (!chains.some((c) => c.chainId === chain.chainId)) chains.push(chain)
+    }
     const defaultChainId = config.defaultChainId ?? (config.dev ? ANVIL_CHAIN_ID : chains[0]!.chainId)
     if (!chains.some((c) => c.chainId === defaultChainId)) {
       throw new UpstreamUnavailableError(
@@ -233,6 +246,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       log,
       metrics,
       chains: chainRegistry,
+      addedChains,
       upstreams,
       sessions,
       approvals,
@@ -240,6 +254,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       limiter,
       signer,
       nonces: createNonceManager({ now }),
+      tokenInfo: createTokenInfoCache({ now }),
+      watchedAssets: createWatchedAssetStore({
+        file: paths.watchedAssetsFile,
+        now,
+        onCorrupt: (file, movedTo) =>
+          log.warn({ file, movedTo }, 'watched-assets file was corrupt; set aside, the list starts empty'),
+      }),
       subscriptions,
       now,
     }

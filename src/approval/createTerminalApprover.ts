@@ -329,10 +329,14 @@ export function createTerminalApprover({
   }
 }
 
-/** `yes`, or for a transaction to an address the last 4 hex characters of the recipient (lowercase). */
+/**
+ * `yes`, or for a transaction the last 4 hex characters (lowercase) of who receives: the address a
+ * decoded token call names (recipient, spender, operator), else the transaction's recipient.
+ */
 export function expectedAnswer(request: ApprovalRequest): string {
   if (request.answer !== 'recipient' || request.facts.kind !== 'transaction') return 'yes'
-  const to = request.facts.to
+  // A token call's recipient or spender is who gets the value, not the token contract.
+  const to = request.facts.decoded?.counterparty ?? request.facts.to
   return to !== null && /^0x[0-9a-fA-F]{40}$/.test(to) ? to.slice(-4).toLowerCase() : 'yes'
 }
 
@@ -341,7 +345,9 @@ function instructionFor(request: ApprovalRequest, expected: string): string {
     return 'Type yes to connect the default account(s) marked *, or the numbers of the accounts to connect (e.g. 2 or 1,3). Enter, anything else or Ctrl-D rejects.'
   return expected === 'yes'
     ? 'Type yes to approve. Enter, anything else or Ctrl-D rejects.'
-    : 'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.'
+    : request.facts.kind === 'transaction' && request.facts.decoded?.counterparty
+      ? `To send, type the last 4 characters of the address the call names (${request.facts.decoded.name}: ${request.facts.decoded.counterparty}). Enter, anything else or Ctrl-D rejects.`
+      : 'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.'
 }
 
 /**

@@ -42,6 +42,10 @@ export type WalletdPaths = {
   sessionsFile: string
   /** sha256 hashes of attested policy files (`walletd policy attest`). */
   policyAttestationsFile: string
+  /** Chains added at runtime with wallet_addEthereumChain. */
+  addedChainsFile: string
+  /** Tokens watched with wallet_watchAsset. */
+  watchedAssetsFile: string
   keystoreDir: string
   auditLog: string
   identityKey: string
@@ -62,6 +66,8 @@ export function resolvePaths(
     tokensFile: join(dataDir, 'tokens.json'),
     sessionsFile: join(dataDir, 'sessions.json'),
     policyAttestationsFile: join(dataDir, 'policy-attestations.json'),
+    addedChainsFile: join(dataDir, 'chains.json'),
+    watchedAssetsFile: join(dataDir, 'assets.json'),
     keystoreDir: join(dataDir, 'keystore'),
     auditLog: join(dataDir, 'audit.jsonl'),
     identityKey: join(dataDir, 'identity.key'),

@@ -1,14 +1,17 @@
 import type { Logger } from 'pino'
 import type { ApprovalBroker } from '../approval/createApprovalBroker.js'
 import type { Policy } from '../approval/policy/policySchema.js'
+import type { WatchedAssetStore } from '../assets/createWatchedAssetStore.js'
 import type { Config } from '../config/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { RequestLimiter } from '../ratelimit/types.js'
 import type { SessionStore } from '../session/createSessionStore.js'
 import type { NonceManager } from '../signer/createNonceManager.js'
 import type { Signer } from '../signer/types.js'
+import type { AddedChainStore } from '../upstream/createAddedChainStore.js'
 import type { ChainRegistry } from '../upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from '../upstream/createSubscriptionRegistry.js'
+import type { TokenInfoCache } from '../upstream/createTokenInfoCache.js'
 import type { UpstreamPool } from '../upstream/types.js'
 
 /** Everything a pipeline step or method handler may use, passed in (no module state). */
@@ -17,6 +20,8 @@ export interface Services {
   readonly log: Logger
   readonly metrics: Metrics
   readonly chains: ChainRegistry
+  /** Chains added with wallet_addEthereumChain, persisted (also in `chains` once added). */
+  readonly addedChains: AddedChainStore
   readonly upstreams: UpstreamPool
   /** Who owns which subscription and filter id (per connection; per origin over HTTP). */
   readonly subscriptions: SubscriptionRegistry
@@ -29,5 +34,9 @@ export interface Services {
   signer: Signer | null
   /** Per-account nonce assignment for eth_sendTransaction (createNonceManager). */
   readonly nonces: NonceManager
+  /** Token metadata (decimals, symbol, name, ERC-165) per chain and address, for prompts. */
+  readonly tokenInfo: TokenInfoCache
+  /** Tokens watched with wallet_watchAsset, persisted. */
+  readonly watchedAssets: WatchedAssetStore
   readonly now: () => number
 }

@@ -98,7 +98,7 @@ export type ApprovalSpec<P, Prepared> = {
   /** Default `yes`. */
   readonly answer?: AnswerRule
   /** Only ask when this holds (e.g. not yet granted); default: always. Cheap and synchronous. */
-  readonly when?: (args: { params: P; ctx: ResolvedContext }) => boolean
+  readonly when?: (args: MethodArgs<P>) => boolean
   readonly prepare: (args: MethodArgs<P>) => Promise<ApprovalDraft<Prepared>>
 }
 

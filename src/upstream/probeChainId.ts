@@ -3,14 +3,25 @@ import WebSocket from 'ws'
 import { UpstreamUnavailableError } from '../errors/startup.js'
 import { redactUrl, scrubUserinfo } from './redactUrl.js'
 
-/** Asks a node for its chain id once (ws or http), within `timeoutMs`. */
+/** The most of a probe's answer that is read (an eth_chainId answer is well under 100 bytes). */
+const MAX_ANSWER_BYTES = 64 * 1024
+
+/**
+ * Asks a node for its chain id once (ws or http), within `timeoutMs`. Redirects are not followed
+ * and at most 64 KiB of the answer is read (the URL may come from a web page: wallet_addEthereumChain).
+ */
 export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
   let text: string
   try {
     if (url.startsWith('ws')) {
       text = await new Promise<string>((resolve, reject) => {
-        const ws = new WebSocket(url, { handshakeTimeout: timeoutMs })
+        const ws = new WebSocket(url, {
+          handshakeTimeout: timeoutMs,
+          maxPayload: MAX_ANSWER_BYTES,
+          followRedirects: false,
+          perMessageDeflate: false,
+        })
         const timer = setTimeout(() => {
           ws.terminate()
           reject(new Error('timed out'))
@@ -33,8 +44,19 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<numbe
         headers: { 'content-type': 'application/json' },
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       })
-      text = await res.body.text()
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > MAX_ANSWER_BYTES) {
+          res.body.destroy()
+          throw new Error('the answer is too large')
+        }
+        chunks.push(chunk as Buffer)
+      }
+      text = Buffer.concat(chunks).toString('utf8')
     }
     const parsed = JSON.parse(text) as { result?: unknown }
     if (typeof parsed.result !== 'string') throw new Error('no chain id in the answer')

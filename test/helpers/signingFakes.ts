@@ -4,7 +4,9 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { keccak256, parseTransaction } from 'viem/utils'
 import { createApprovalBroker } from '../../src/approval/createApprovalBroker.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
+import { createWatchedAssetStore } from '../../src/assets/createWatchedAssetStore.js'
 import { loadConfig } from '../../src/config/loadConfig.js'
+import type { ChainConfig } from '../../src/config/schema.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { UpstreamRpcError } from '../../src/errors/rpc.js'
 import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
@@ -12,11 +14,13 @@ import { createMetrics } from '../../src/metrics.js'
 import { createRpcPipeline } from '../../src/rpc/createRpcPipeline.js'
 import { createMethodTable } from '../../src/rpc/methods/index.js'
 import type { Services } from '../../src/rpc/services.js'
-import type { Connection, RequestContext } from '../../src/rpc/types.js'
+import type { Connection, MethodDefinition, RequestContext } from '../../src/rpc/types.js'
 import { createSessionStore } from '../../src/session/createSessionStore.js'
 import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
+import { createAddedChainStore } from '../../src/upstream/createAddedChainStore.js'
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
+import { createTokenInfoCache } from '../../src/upstream/createTokenInfoCache.js'
 import type { Upstream } from '../../src/upstream/types.js'
 
 export const CHAIN_ID = 31337
@@ -114,9 +118,16 @@ export type Harness = Awaited<ReturnType<typeof createSigningHarness>>
 
 /** The real pipeline and method table over fake services (no network). */
 export function createSigningHarness(
-  options: { approver?: Approver | null; grant?: boolean; now?: () => number } = {},
+  options: {
+    approver?: Approver | null
+    grant?: boolean
+    now?: () => number
+    /** Method definitions that replace the table's ones of the same name (e.g. with a fake probe). */
+    replace?: readonly MethodDefinition[]
+  } = {},
 ) {
   const node = createFakeUpstream()
+  const added = new Map<number, Upstream>()
   const now = options.now ?? (() => 1_700_000_000_000)
   const sessions = createSessionStore({ defaultChainId: () => CHAIN_ID, now })
   const log = pino({ level: 'silent' })
@@ -125,9 +136,15 @@ export function createSigningHarness(
     log,
     metrics: createMetrics({ defaults: false }),
     chains: createChainRegistry([], CHAIN_ID),
+    addedChains: createAddedChainStore({ now }),
     upstreams: {
-      get: (id: number) => (id === CHAIN_ID ? node.upstream : undefined),
-      all: () => [node.upstream],
+      get: (id: number) => (id === CHAIN_ID ? node.upstream : added.get(id)),
+      all: () => [node.upstream, ...added.values()],
+      add: (chain: ChainConfig) => {
+        const upstream = added.get(chain.chainId) ?? createFakeUpstream(chain.chainId).upstream
+        added.set(chain.chainId, upstream)
+        return upstream
+      },
       close: async () => {},
     },
     sessions,
@@ -149,11 +166,15 @@ export function createSigningHarness(
     },
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
+    tokenInfo: createTokenInfoCache({ now }),
+    watchedAssets: createWatchedAssetStore({ now }),
     subscriptions: undefined as never,
     now,
   } as unknown as Services
   if (options.grant !== false) sessions.grantAccounts(ORIGIN, [accounts[0]!.address, accounts[1]!.address])
-  const pipeline = createRpcPipeline(services, createMethodTable())
+  const table = new Map(createMethodTable())
+  for (const m of options.replace ?? []) table.set(m.method, m)
+  const pipeline = createRpcPipeline(services, table)
   const conn: Connection = {
     id: 'c1',
     transport: 'ws',

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import {
-  type CheckTransactionInput,
-  checkTransaction,
-  describeApproval,
-  formatEth,
-} from './checkTransaction.js'
+import { type CheckTransactionInput, checkTransaction, formatEth } from './checkTransaction.js'
 
 const FROM = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-const SPENDER = '000000000000000000000000' + '3c44cdddb6a900fa2b585dd299e03d12fa4293bc'
-const MAX = 'f'.repeat(64)
 
 function base(
   over: Partial<CheckTransactionInput['tx']> = {},
@@ -104,26 +97,6 @@ describe('checkTransaction', () => {
     expect(levels(base({}, { balance: 10n ** 18n }))).toEqual([
       expect.stringMatching(/^warning: Insufficient balance/),
     ])
-  })
-
-  it('unlimited approve / increaseAllowance / setApprovalForAll / Permit2 approve warn', () => {
-    const call = (selector: string, ...words: string[]) => `0x${selector}${words.join('')}` as const
-    const one = '1'.padStart(64, '0')
-    expect(
-      levels(
-        base({ value: 0n, data: call('095ea7b3', SPENDER, MAX), gas: 50_000n }, { estimatedGas: 50_000n }),
-      ),
-    ).toEqual([
-      expect.stringMatching(
-        /^warning: Unlimited token approval \(approve\): 0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc/,
-      ),
-    ])
-    expect(describeApproval(call('095ea7b3', SPENDER, one))).toBeNull()
-    expect(describeApproval(call('39509351', SPENDER, MAX))).toMatch(/increaseAllowance/)
-    expect(describeApproval(call('a22cb465', SPENDER, one))).toMatch(/setApprovalForAll/)
-    expect(describeApproval(call('a22cb465', SPENDER, '0'.padStart(64, '0')))).toBeNull()
-    expect(describeApproval(call('87517c45', SPENDER, SPENDER, 'f'.repeat(64), one))).toMatch(/Permit2/)
-    expect(describeApproval('0x095ea7b3')).toBeNull() // truncated calldata: nothing to decode
   })
 
   it('formatEth is exact', () => {

@@ -27,6 +27,11 @@ export type CheckTransactionInput = {
   activeChainId: number
   /** eth_estimateGas; null when the estimate failed. */
   estimatedGas: bigint | null
+  /**
+   * Why the estimate failed, for people: the decoded revert reason (`Reverter: always fails`,
+   * `panic 0x12: division or modulo by zero`) or the node's words. Absent when it did not fail.
+   */
+  estimateFailure?: { reverted: boolean; reason: string } | undefined
   /** eth_getTransactionCount(from, 'pending'). */
   pendingNonce: number
   /** Balance of `from`. */
@@ -41,14 +46,8 @@ export type CheckTransactionOptions = {
 }
 
 export const DEFAULT_MAX_FEE_WEI = 10n ** 17n
-/** Amounts from this size on are treated as "unlimited" (2^128; max uint256 is the usual value). */
-export const UNLIMITED_AMOUNT = 2n ** 128n
 
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
-const SELECTOR_APPROVE = '0x095ea7b3' // approve(address,uint256)
-const SELECTOR_INCREASE_ALLOWANCE = '0x39509351' // increaseAllowance(address,uint256)
-const SELECTOR_SET_APPROVAL_FOR_ALL = '0xa22cb465' // setApprovalForAll(address,bool)
-const SELECTOR_PERMIT2_APPROVE = '0x87517c45' // Permit2 approve(address,address,uint160,uint48)
 
 /**
  * The Clef checks, for the approval prompt: `critical` warnings block the request without asking,
@@ -101,8 +100,11 @@ export function checkTransaction(
   }
 
   if (input.estimatedGas === null) {
+    const failure = input.estimateFailure
     warning(
-      'The gas could not be estimated: the transaction will probably fail (revert) and still cost fees.',
+      failure?.reverted
+        ? `This transaction will likely FAIL: simulating it reverted with "${failure.reason}". A failed transaction still costs fees.`
+        : `The gas could not be estimated${failure ? ` (the node said: ${failure.reason})` : ''}: the transaction will probably fail (revert) and still cost fees.`,
     )
   } else if (
     input.estimatedGas > 0n &&
@@ -139,40 +141,9 @@ export function checkTransaction(
     )
   }
 
-  const approval = describeApproval(tx.data)
-  if (approval) warning(approval)
+  // Token approvals (unlimited amounts, approvals for all) are decoded and flagged with the call
+  // (src/rpc/decode/decodeCall.ts), which reads the token's metadata from the chain.
   return warnings
-}
-
-/** A warning for token-approval calldata with an unlimited amount (or any operator approval). */
-export function describeApproval(data: Hex): string | null {
-  const selector = data.slice(0, 10).toLowerCase()
-  const word = (i: number): bigint | null => {
-    const start = 10 + i * 64
-    const hex = data.slice(start, start + 64)
-    return hex.length === 64 && /^[0-9a-fA-F]+$/.test(hex) ? BigInt(`0x${hex}`) : null
-  }
-  const addressAt = (i: number): string | null => {
-    const w = word(i)
-    return w === null ? null : `0x${w.toString(16).padStart(40, '0').slice(-40)}`
-  }
-  if (selector === SELECTOR_APPROVE || selector === SELECTOR_INCREASE_ALLOWANCE) {
-    const amount = word(1)
-    if (amount !== null && amount >= UNLIMITED_AMOUNT) {
-      const name = selector === SELECTOR_APPROVE ? 'approve' : 'increaseAllowance'
-      return `Unlimited token approval (${name}): ${addressAt(0)} could spend ALL of this token from your account, now and later.`
-    }
-  } else if (selector === SELECTOR_SET_APPROVAL_FOR_ALL) {
-    if (word(1) === 1n) {
-      return `setApprovalForAll: ${addressAt(0)} could transfer ALL your tokens of this collection, now and later.`
-    }
-  } else if (selector === SELECTOR_PERMIT2_APPROVE) {
-    const amount = word(2)
-    if (amount !== null && amount >= 2n ** 159n) {
-      return `Unlimited Permit2 approval: ${addressAt(1)} could spend ALL of token ${addressAt(0)} from your account.`
-    }
-  }
-  return null
 }
 
 /** Wei → ether as a decimal string (exact, trailing zeros trimmed). */

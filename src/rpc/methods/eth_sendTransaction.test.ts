@@ -1,4 +1,4 @@
-import { recoverTransactionAddress } from 'viem'
+import { encodeErrorResult, parseAbi, recoverTransactionAddress } from 'viem'
 import { keccak256 } from 'viem/utils'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,6 +11,7 @@ import { UpstreamRpcError } from '../../errors/rpc.js'
 
 const [a0, a1, a2] = accounts as [(typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0]]
 const TO = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+const REVERTS = parseAbi(['error Error(string)', 'error Panic(uint256)'])
 
 describe('eth_sendTransaction', () => {
   it('fills nonce, gas, EIP-1559 fees and chain id, signs, broadcasts and returns the hash', async () => {
@@ -35,7 +36,7 @@ describe('eth_sendTransaction', () => {
       maxPriorityFeePerGas: 1_000_000_000n,
       maxFeePerGas: 3_000_000_000n, // 2 × base fee + priority
     })
-    expect(seen[0]!.summary).toBe('Send 1 ETH to 0x3C44…93BC')
+    expect(seen[0]!.summary).toBe(`Send 1 ETH to ${TO}`)
     expect(seen[0]!.summary.length).toBeLessThan(100)
     expect(seen[0]!.kind).toBe('transaction')
     expect(seen[0]!.answer).toBe('recipient')
@@ -49,6 +50,7 @@ describe('eth_sendTransaction', () => {
       selector: null,
       gas: 21_000n,
       maxFeeWei: 21_000n * 3_000_000_000n,
+      decoded: undefined,
     })
     expect(seen[0]!.details).toMatchObject({
       toKind: 'account (no code)',
@@ -128,26 +130,115 @@ describe('eth_sendTransaction', () => {
     expect(seen[0]!.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/nonce 5 leaves a gap/)])
   })
 
-  it('warns for unlimited approvals and when the estimate fails but the dApp gave gas; relays the node error otherwise', async () => {
+  it('warns for unlimited approvals', async () => {
     const { approver, seen } = recordingApprover()
     const h = createSigningHarness({ approver })
     h.node.code.set(TO.toLowerCase(), '0x6000')
     const approve = `0x095ea7b3${'0'.repeat(24)}70997970c51812dc3a010c7d01b50e0d17dc79c8${'f'.repeat(64)}`
     await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: approve }])
     expect(seen[0]!.warnings.map((w) => w.message)).toEqual([
-      expect.stringMatching(/Unlimited token approval/),
+      expect.stringMatching(
+        /^UNLIMITED token approval: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 could spend ALL/,
+      ),
+      expect.stringMatching(/is not a contract \(it has no code\)/),
     ])
+    expect(seen[0]!.summary).toBe(
+      'Approve 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 to spend UNLIMITED tokens',
+    )
+    expect(seen[0]!.details.call).toMatchObject({
+      function: 'approve(address spender, uint256 amount)',
+      standard: 'ERC-20',
+      spender: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      allowance: `UNLIMITED (${2n ** 256n - 1n} raw units)`,
+    })
+  })
+
+  it('a reverting estimate without gas: -32603 with the revert data and the decoded reason', async () => {
+    const h = createSigningHarness()
+    const reason = encodeErrorResult({ abi: REVERTS, errorName: 'Error', args: ['Nope: not today'] })
     h.node.on('eth_estimateGas', () => {
-      throw new UpstreamRpcError(3, 'execution reverted', '0x08c379a0')
+      throw new UpstreamRpcError(3, 'execution reverted: Nope: not today', reason)
     })
     expect((await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: '0x01' }])).error).toEqual(
-      { code: 3, message: 'execution reverted', data: '0x08c379a0' },
+      { code: -32603, message: 'execution reverted: Nope: not today', data: reason },
     )
+    const panic = encodeErrorResult({ abi: REVERTS, errorName: 'Panic', args: [0x11n] })
+    h.node.on('eth_estimateGas', () => {
+      throw new UpstreamRpcError(3, 'execution reverted', panic)
+    })
+    expect((await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: '0x01' }])).error).toEqual(
+      {
+        code: -32603,
+        message: 'execution reverted: panic 0x11: arithmetic overflow or underflow',
+        data: panic,
+      },
+    )
+    h.node.on('eth_estimateGas', () => {
+      throw new UpstreamRpcError(3, 'execution reverted')
+    })
+    expect((await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: '0x01' }])).error).toEqual(
+      { code: -32603, message: 'execution reverted', data: '0x' },
+    )
+    // Not a revert: the node's own error, relayed.
+    h.node.on('eth_estimateGas', () => {
+      throw new UpstreamRpcError(-32000, 'insufficient funds for gas * price + value')
+    })
+    expect((await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: '0x01' }])).error).toEqual(
+      { code: -32000, message: 'insufficient funds for gas * price + value' },
+    )
+    expect(h.node.sent).toHaveLength(0)
+  })
+
+  it('a reverting estimate with gas (or gasLimit): asks, warning that it will likely fail and why', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    h.node.code.set(TO.toLowerCase(), '0x6000')
+    const reason = encodeErrorResult({ abi: REVERTS, errorName: 'Error', args: ['Nope: not today'] })
+    h.node.on('eth_estimateGas', () => {
+      throw new UpstreamRpcError(3, 'execution reverted: Nope: not today', reason)
+    })
+    for (const gasField of ['gas', 'gasLimit']) {
+      const { error } = await h.call('eth_sendTransaction', [
+        { from: a0.address, to: TO, data: '0x01', [gasField]: '0x10000' },
+      ])
+      expect(error).toBeUndefined()
+    }
+    for (const prompt of seen) {
+      expect(prompt.warnings).toEqual([
+        {
+          level: 'warning',
+          message: expect.stringMatching(/will likely FAIL: simulating it reverted with "Nope: not today"/),
+        },
+      ])
+      expect(prompt.details).toMatchObject({
+        gas: '65536',
+        simulation: 'reverts: Nope: not today',
+        revertData: reason,
+      })
+    }
+    expect(h.node.sent.map((s) => s.tx.gas)).toEqual([65_536n, 65_536n])
+    // Another failure is shown in the node's words.
+    h.node.on('eth_estimateGas', () => {
+      throw new UpstreamRpcError(-32000, 'insufficient funds for gas * price + value')
+    })
     await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, data: '0x01', gas: '0x10000' }])
-    expect(seen[1]!.warnings.map((w) => w.message)).toEqual([
-      expect.stringMatching(/could not be estimated/),
-      expect.stringMatching(/execution reverted/),
+    expect(seen[2]!.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/could not be estimated \(the node said: insufficient funds/),
     ])
+  })
+
+  it('gasLimit is gas; both given and different is -32602', async () => {
+    const h = createSigningHarness()
+    await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, gasLimit: '0x7530' }])
+    await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, gas: '0x7530', gasLimit: '0x7530' }])
+    expect(h.node.sent.map((s) => s.tx.gas)).toEqual([30_000n, 30_000n])
+    const { error } = await h.call('eth_sendTransaction', [
+      { from: a0.address, to: TO, gas: '0x7530', gasLimit: '0x7531' },
+    ])
+    expect(error).toMatchObject({ code: -32602, message: expect.stringMatching(/"gas" and "gasLimit"/) })
+    expect(
+      (await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, gasLimit: '0x1' }])).error?.code,
+    ).toBe(-32602)
   })
 
   it('blocks critical transactions without asking (zero address)', async () => {

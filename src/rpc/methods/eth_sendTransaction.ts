@@ -8,7 +8,13 @@ import {
   TransactionRejectedError,
 } from '../../errors/rpc.js'
 import type { Upstream } from '../../upstream/types.js'
-import { checkTransaction, DEFAULT_MAX_FEE_WEI, formatEth } from '../checks/checkTransaction.js'
+import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
+import { callFacts } from '../decode/callFacts.js'
+import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
+import { describeCall } from '../decode/describeCall.js'
+import { displayDetails } from '../decode/displayDetails.js'
+import { fitSummary } from '../decode/fitSummary.js'
+import { compactAmount, formatEtherAmount } from '../decode/formatAmount.js'
 import { defineMethod } from '../defineMethod.js'
 import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
 import { signerFor } from '../signerFor.js'
@@ -54,6 +60,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
     accounts: ([tx]) => [tx.from],
     approval: {
       kind: 'transaction',
+      // The last 4 hex characters of who receives: the recipient, or for a token call the address it names.
       answer: 'recipient',
       prepare: async ({ params: [request], ctx, services }): Promise<ApprovalDraft<PreparedSend>> => {
         const chainId = ctx.session.chainId
@@ -65,7 +72,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
         if (tx.to) call.to = tx.to
         if (tx.accessList) call.accessList = tx.accessList
 
-        const [pendingNonce, block, balance, code, estimate] = await Promise.all([
+        const [pendingNonce, block, balance, code, estimate, decoded] = await Promise.all([
           upstream
             .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
             .then((r) => toNumber(r, 'nonce')),
@@ -78,8 +85,24 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             (r) => ({ gas: toBigInt(r, 'gas estimate') }),
             (error: unknown) => ({ error }),
           ),
+          tx.to !== null && tx.data !== '0x'
+            ? describeCall({
+                data: tx.data,
+                contract: tx.to,
+                upstream,
+                tokenInfo: services.tokenInfo,
+                signal: ctx.signal,
+              })
+            : Promise.resolve(null),
         ])
-        if ('error' in estimate && tx.gas === undefined) throw estimate.error
+        const revert = 'error' in estimate ? revertOf(estimate.error) : null
+        const decodedRevert = revert ? decodeRevert(revert.data) : null
+        if ('error' in estimate && tx.gas === undefined) {
+          // Nothing to send with: answer the revert as nodes do, its reason decoded (viem and
+          // ethers read `data`); any other failure is the node's own error, relayed.
+          if (revert && decodedRevert) throw revertError(decodedRevert)
+          throw estimate.error
+        }
         const estimatedGas = 'gas' in estimate ? estimate.gas : null
 
         let gas = tx.gas
@@ -140,27 +163,32 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             },
             activeChainId: chainId,
             estimatedGas,
+            estimateFailure:
+              'error' in estimate
+                ? decodedRevert
+                  ? { reverted: true, reason: decodedRevert.text }
+                  : { reverted: false, reason: oneLine(errorText(estimate.error), 300) }
+                : undefined,
             pendingNonce,
             balance,
           },
           { maxFeeWei: feeCapWei },
         )
-        if ('error' in estimate) {
-          const reason = (estimate.error as { shortMessage?: string }).shortMessage
-          if (reason) warnings.push({ level: 'warning', message: `The node says: ${reason.slice(0, 300)}` })
-        }
+
+        if (decoded) warnings.push(...decoded.warnings)
 
         const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
         const maxFeeWei = gas * feePerGas
         const isContract = code !== null && code !== '0x'
         const selector = tx.data.length >= 10 ? (tx.data.slice(0, 10) as Hex) : null
-        const value = tx.value > 0n ? ` ${formatEth(tx.value)} ETH` : ''
-        const summary =
+        const value = tx.value > 0n ? `${compactAmount(tx.value, 18)} ETH` : null
+        const summary = fitSummary((short) =>
           tx.to === null
-            ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${value ? ` with${value}` : ''}`
-            : tx.data === '0x'
-              ? `Send${value || ' 0 ETH'} to ${shortAddress(tx.to)}`
-              : `Call ${isContract ? 'contract' : 'address'} ${shortAddress(tx.to)}${selector ? ` (${selector})` : ''}${value ? ` sending${value}` : ''}`
+            ? `Deploy a contract (${(tx.data.length - 2) / 2} bytes of code)${value ? ` with ${value}` : ''}`
+            : decoded === null
+              ? `Send ${compactAmount(tx.value, 18)} ETH to ${short(tx.to)}`
+              : `${decoded.summary}${value ? `, sending ${value}` : ''}`,
+        )
         const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
         return {
           summary,
@@ -168,9 +196,10 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             from: tx.from,
             to: tx.to ?? '(contract creation)',
             toKind: tx.to === null ? 'new contract' : isContract ? 'contract' : 'account (no code)',
-            value: `${formatEth(tx.value)} ETH (${tx.value} wei)`,
+            value: formatEtherAmount(tx.value),
             dataBytes: (tx.data.length - 2) / 2,
             selector,
+            ...(decoded ? { call: displayDetails(decoded.display) } : {}),
             gas: gas.toString(),
             ...(fees.maxFeePerGas !== undefined
               ? {
@@ -178,13 +207,16 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
                   maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
                 }
               : { gasPrice: `${fees.gasPrice} wei` }),
-            maxFee: `${formatEth(maxFeeWei)} ETH (${maxFeeWei} wei)`,
+            maxFee: formatEtherAmount(maxFeeWei),
             nonce:
               tx.nonce === undefined
                 ? `next (currently ${pendingNonce}; assigned when sent)`
                 : `${tx.nonce} (chosen by the dApp)`,
             chainId,
             type: filled.type,
+            ...(decodedRevert
+              ? { simulation: `reverts: ${decodedRevert.text}`, revertData: decodedRevert.data }
+              : {}),
           },
           facts: {
             kind: 'transaction',
@@ -196,6 +228,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             selector,
             gas,
             maxFeeWei,
+            decoded: decoded ? callFacts(decoded) : undefined,
           },
           warnings,
           prepared,
@@ -256,7 +289,22 @@ async function suggestPriorityFee(
   }
 }
 
-const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`
+/**
+ * -32603 with the revert data, as MetaMask answers a reverting send (viem's getContractError
+ * decodes `data` with the contract's ABI); the message keeps the nodes' "execution reverted"
+ * words with walletd's decoding of the reason.
+ */
+function revertError(decoded: DecodedRevert): InstanceType<typeof InternalError> {
+  return new InternalError({
+    message: decoded.kind === 'empty' ? 'execution reverted' : `execution reverted: ${decoded.text}`,
+    data: decoded.data,
+  })
+}
+
+function errorText(err: unknown): string {
+  const message = (err as { shortMessage?: unknown; message?: unknown } | null)?.shortMessage
+  return typeof message === 'string' ? message : 'unknown error'
+}
 
 const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
 

@@ -144,13 +144,52 @@ describe('eth_signTypedData_v4', () => {
     await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit(max, '99999999999'))])
     const messages = seen[0]!.warnings.map((w) => w.message)
     expect(messages).toEqual([
-      expect.stringMatching(/UNLIMITED amount: 0x3C44/),
+      expect.stringMatching(/UNLIMITED amount: 0x3C44.* could spend ALL of this token/),
       expect.stringMatching(/more than a year/),
+      expect.stringMatching(/The spender 0x3C44.* is not a contract/),
     ])
+    expect(seen[0]!.summary).toBe(
+      'Sign a permit: 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC may spend UNLIMITED tokens',
+    )
     await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit('1000', '1700000600'))])
     expect(seen[1]!.warnings).toEqual([
       expect.objectContaining({ level: 'warning', message: expect.stringMatching(/move your tokens/) }),
+      expect.objectContaining({ level: 'warning', message: expect.stringMatching(/is not a contract/) }),
     ])
+  })
+
+  it('a Permit2 batch naming many tokens reads the metadata of at most 8 of them', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    const tokens = Array.from({ length: 20 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`)
+    const batch = {
+      types: {
+        EIP712Domain: DOMAIN_TYPES,
+        PermitBatch: [
+          { name: 'details', type: 'PermitDetails[]' },
+          { name: 'spender', type: 'address' },
+          { name: 'sigDeadline', type: 'uint256' },
+        ],
+        PermitDetails: [
+          { name: 'token', type: 'address' },
+          { name: 'amount', type: 'uint160' },
+          { name: 'expiration', type: 'uint48' },
+          { name: 'nonce', type: 'uint48' },
+        ],
+      },
+      primaryType: 'PermitBatch',
+      domain: { name: 'Permit2', version: '1', chainId: CHAIN_ID, verifyingContract: CONTRACT },
+      message: {
+        details: tokens.map((token) => ({ token, amount: '1', expiration: '1700000600', nonce: '0' })),
+        spender: a1.address,
+        sigDeadline: '1700000600',
+      },
+    }
+    const { error } = await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(batch)])
+    expect(error).toBeUndefined()
+    expect(seen[0]!.summary).toBe(`Sign Permit2: ${a1.address} may spend 20 tokens`)
+    // 8 tokens and the spender: one eth_getCode each.
+    expect(h.node.calls.filter((c) => c.method === 'eth_getCode')).toHaveLength(9)
   })
 
   it('rejects cyclic and self-referencing types without overflowing the stack', async () => {

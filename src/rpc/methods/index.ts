@@ -7,10 +7,12 @@ import { netVersion } from './net_version.js'
 import { forwardedMethods } from './passthrough.js'
 import { signingMethods } from './signing.js'
 import { subscriptionMethods } from './subscriptions.js'
+import { walletAddEthereumChain } from './wallet_addEthereumChain.js'
 import { walletGetPermissions } from './wallet_getPermissions.js'
 import { walletRequestPermissions } from './wallet_requestPermissions.js'
 import { walletRevokePermissions } from './wallet_revokePermissions.js'
 import { walletSwitchEthereumChain } from './wallet_switchEthereumChain.js'
+import { walletWatchAsset } from './wallet_watchAsset.js'
 
 /** Wallet-side methods, one module each. */
 const walletMethods: readonly MethodDefinition[] = [
@@ -23,6 +25,8 @@ const walletMethods: readonly MethodDefinition[] = [
   walletRequestPermissions,
   walletRevokePermissions,
   walletSwitchEthereumChain,
+  walletAddEthereumChain,
+  walletWatchAsset,
 ]
 
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */

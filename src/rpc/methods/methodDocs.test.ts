@@ -118,7 +118,7 @@ describe('docs/protocol.md: refused methods', () => {
   })
 
   test('methods outside the table and the refused list get 4200', async () => {
-    for (const method of ['wallet_addEthereumChain', 'eth_someFutureMethod', '__proto__', 'constructor']) {
+    for (const method of ['wallet_scanQRCode', 'eth_someFutureMethod', '__proto__', 'constructor']) {
       expect(await codeFor(method)).toBe(4200)
     }
     expect(doc).toContain('is **4200**')

@@ -41,7 +41,10 @@ export const personalSign = defineMethod({
       }
       const siweFields = siwe?.details as { domain?: string; uri?: string } | undefined
       return {
-        summary: siweFields?.domain ? 'Sign in with Ethereum' : `Sign a message (${bytes} bytes)`,
+        // No domain here: a host is never shown cut short; the SIWE details carry it in full.
+        summary: siweFields?.domain
+          ? `Sign in with Ethereum (a login message, ${bytes} bytes)`
+          : `Sign a ${text === null ? 'binary' : 'text'} message (${bytes} bytes)`,
         details: {
           account: params.address,
           ...(text === null ? { hex } : { text }),

@@ -1,6 +1,9 @@
 import { z } from 'zod'
+import type { ApprovalDraft } from '../../approval/types.js'
+import type { ChainConfig } from '../../config/schema.js'
 import { UnrecognizedChainError } from '../../errors/rpc.js'
 import { redactUrl } from '../../upstream/redactUrl.js'
+import { fitSummary } from '../decode/fitSummary.js'
 import { defineMethod } from '../defineMethod.js'
 import { zChainIdHex } from '../schemas/primitives.js'
 
@@ -19,17 +22,7 @@ export const walletSwitchEthereumChain = defineMethod({
     prepare: async ({ params: [{ chainId }], ctx, services }) => {
       const chain = services.chains.get(chainId)
       if (!chain) throw unknownChain(chainId)
-      return {
-        summary: `Switch to ${chain.name.slice(0, 60)} (chain ${chainId})`,
-        details: {
-          from: `chain ${ctx.session.chainId}`,
-          to: `${chain.name} (chain ${chainId})`,
-          rpcUrls: chain.rpcUrls.map(redactUrl),
-        },
-        facts: { kind: 'chain', chainId: ctx.session.chainId, action: 'switch', targetChainId: chainId },
-        warnings: [],
-        prepared: undefined,
-      }
+      return switchDraft(ctx.session.chainId, chainId, chain)
     },
   },
   handler: async ({ params: [{ chainId }], ctx, services }) => {
@@ -39,9 +32,29 @@ export const walletSwitchEthereumChain = defineMethod({
   },
 })
 
+/** The prompt for a switch (also used by wallet_addEthereumChain for a chain walletd knows). */
+export function switchDraft(
+  fromChainId: number,
+  chainId: number,
+  chain: ChainConfig,
+): ApprovalDraft<undefined> {
+  return {
+    summary: fitSummary(() => `Switch to ${chain.name} (chain ${chainId})`),
+    details: {
+      from: `chain ${fromChainId}`,
+      chainId,
+      name: chain.name,
+      rpcUrls: chain.rpcUrls.map(redactUrl),
+    },
+    facts: { kind: 'chain', chainId: fromChainId, action: 'switch', targetChainId: chainId },
+    warnings: [],
+    prepared: undefined,
+  }
+}
+
 function unknownChain(chainId: number) {
   return new UnrecognizedChainError({
-    message: `Unrecognized chain ID "0x${chainId.toString(16)}": walletd does not know this chain (add it to the "chains" of its configuration).`,
+    message: `Unrecognized chain ID "0x${chainId.toString(16)}": walletd does not know this chain (add it with wallet_addEthereumChain, or to the "chains" of its configuration).`,
     data: { chainId: `0x${chainId.toString(16)}` },
   })
 }

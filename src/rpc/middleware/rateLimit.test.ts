@@ -5,6 +5,7 @@ import { LimitExceededError } from '../../errors/rpc.js'
 import { toJsonRpcError } from '../../errors/toJsonRpcError.js'
 import { createMetrics } from '../../metrics.js'
 import { createRequestLimiter, type RateLimitConfig } from '../../ratelimit/createRequestLimiter.js'
+import type { Services } from '../services.js'
 import type { Connection, MethodDefinition, ResolvedContext } from '../types.js'
 import { createRateLimitMiddleware } from './rateLimit.js'
 
@@ -41,7 +42,13 @@ function setup() {
   const log = pino({ level: 'info' }, sink)
   const metrics = createMetrics({ defaults: false })
   const limiter = createRequestLimiter({ config: rateLimit, now: clock.now })
-  const middleware = createRateLimitMiddleware({ limiter, metrics, now: clock.now, config: { rateLimit } })
+  const middleware = createRateLimitMiddleware({
+    limiter,
+    metrics,
+    now: clock.now,
+    config: { rateLimit },
+    policy: null,
+  } as unknown as Services)
   const method = { method: 'eth_blockNumber', cost: 'read' } as MethodDefinition
   const ctxFor = (origin: string): ResolvedContext => ({
     request: { jsonrpc: '2.0', id: 1, method: method.method },

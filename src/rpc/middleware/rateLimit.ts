@@ -1,39 +1,20 @@
-import type { ApprovalBroker } from '../../approval/createApprovalBroker.js'
 import { policyCovers } from '../../approval/policy/evaluatePolicy.js'
-import type { Policy } from '../../approval/policy/policySchema.js'
 import { LimitExceededError } from '../../errors/rpc.js'
-import type { Metrics } from '../../metrics.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
-import type { RequestLimiter } from '../../ratelimit/types.js'
+import type { Services } from '../services.js'
 import type { Middleware, ResolvedContext } from '../types.js'
-
-export type RateLimitMiddlewareOptions = {
-  limiter: RequestLimiter
-  /** The approval broker: a prompt that would be refused as already pending is refused before any charge. */
-  approvals?: Pick<ApprovalBroker, 'assertCanQueue'>
-  /** The attested policy, when one runs: requests it could approve are charged to its own budget. */
-  policy?: Policy | null
-  metrics: Metrics
-  now: () => number
-  /** Refusals of one origin and limit are logged once, then at most once per this (default 10 s). */
-  config?: { rateLimit: { logQuietMs: number } }
-}
 
 /**
  * Charges the request (each batch element) to the origin × cost-class, domain and global buckets.
  * A refusal is -32005 with `data: { retryAfterMs, limit }`, counted in metrics by limit and tier,
  * and logged once per burst per origin and limit (warn), never per request. For methods with an
- * approval, the charge is given back unless a prompt was shown and not approved.
+ * approval, the charge is given back unless a prompt was shown and not approved; requests the
+ * running policy could approve are charged to its own budget; and a prompt that would be refused
+ * as already pending (-32002) is refused before any charge.
  */
-export function createRateLimitMiddleware({
-  limiter,
-  metrics,
-  now,
-  config,
-  policy,
-  approvals,
-}: RateLimitMiddlewareOptions): Middleware {
-  const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
+export function createRateLimitMiddleware(services: Services): Middleware {
+  const { limiter, metrics, now, config, policy, approvals } = services
+  const refusals = createRefusalLog({ quietMs: config.rateLimit.logQuietMs, now })
   return async function rateLimit(ctx, next) {
     const method = ctx.method
     const origin = ctx.conn.origin
@@ -46,8 +27,8 @@ export function createRateLimitMiddleware({
         : undefined
     // A page firing prompts without waiting gets -32002 for each while one is pending, and spends
     // no budget on them (the broker checks again when it queues).
-    if (spec && budget === undefined && (!spec.when || spec.when({ params: ctx.params, ctx })))
-      approvals?.assertCanQueue(origin, spec.kind)
+    if (spec && budget === undefined && (!spec.when || spec.when({ params: ctx.params, ctx, services })))
+      approvals.assertCanQueue(origin, spec.kind)
     const charge = { origin, method: method.method, cost: method.cost, budget }
     const verdict = limiter.take({ ...charge, connId: ctx.conn.id })
     if (!verdict.ok) {

@@ -20,7 +20,7 @@ export function createRequireApprovalMiddleware(services: Services): Middleware 
     const spec = ctx.method.approval
     if (!spec) return next()
     const args = { params: ctx.params, ctx, services }
-    if (spec.when && !spec.when({ params: ctx.params, ctx })) return next()
+    if (spec.when && !spec.when(args)) return next()
     const draft = await spec.prepare(args)
     const { request, decided } = await approvals.request(
       {

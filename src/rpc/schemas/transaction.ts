@@ -55,6 +55,8 @@ export const zTransactionRequest = z.object({
   data: zData.optional(),
   input: zData.optional(),
   gas: zTxQuantity.optional(),
+  /** ethers and some dApps say `gasLimit`; accepted as `gas`. */
+  gasLimit: zTxQuantity.optional(),
   gasPrice: zTxQuantity.optional(),
   maxFeePerGas: zTxQuantity.optional(),
   maxPriorityFeePerGas: zTxQuantity.optional(),
@@ -100,7 +102,8 @@ const invalid = (message: string) =>
 /**
  * The rules between fields, following MetaMask's `validateTxParams`: refuses EIP-7702 and blob
  * transactions, `data` ≠ `input`, a chain id other than the active one, `gasPrice` mixed with
- * 1559 fees, a type that contradicts the fee fields, and a missing `to` without data. -32602.
+ * 1559 fees, a type that contradicts the fee fields, a missing `to` without data, and `gas` and
+ * `gasLimit` (an alias, as wallets accept it) that differ. -32602.
  */
 export function checkTransactionRequest(
   tx: TransactionRequestParams,
@@ -147,8 +150,12 @@ export function checkTransactionRequest(
   ) {
     throw invalid('"maxPriorityFeePerGas" is higher than "maxFeePerGas".')
   }
-  if (tx.gas !== undefined && (tx.gas < 21_000n || tx.gas > 2n ** 64n - 1n))
-    throw invalid(`gas ${tx.gas} is out of range.`)
+  if (tx.gas !== undefined && tx.gasLimit !== undefined && tx.gas !== tx.gasLimit) {
+    throw invalid('"gas" and "gasLimit" are both set and differ.')
+  }
+  const gas = tx.gas ?? tx.gasLimit
+  if (gas !== undefined && (gas < 21_000n || gas > 2n ** 64n - 1n))
+    throw invalid(`gas ${gas} is out of range.`)
 
   let kind: CheckedTransactionRequest['type']
   if (type === 2 || has1559) kind = 'eip1559'
@@ -160,7 +167,7 @@ export function checkTransactionRequest(
     to,
     value: tx.value ?? 0n,
     data,
-    gas: tx.gas,
+    gas,
     gasPrice: tx.gasPrice,
     maxFeePerGas: tx.maxFeePerGas,
     maxPriorityFeePerGas: tx.maxPriorityFeePerGas,

@@ -3,6 +3,7 @@ import { validateTypedData } from 'viem/utils'
 import { z } from 'zod'
 import type { ApprovalWarning } from '../../approval/types.js'
 import { InternalError, InvalidParamsError } from '../../errors/rpc.js'
+import { type PermitTemplate, recognizePermit } from '../decode/decodePermit.js'
 import { scanJsonDepth } from '../scanJsonDepth.js'
 import { zAddress } from './primitives.js'
 
@@ -36,6 +37,11 @@ export type ParsedTypedData = {
   chainId: number | undefined
   display: { primaryType: string; domain: Record<string, unknown>; message: Record<string, unknown> }
   warnings: ApprovalWarning[]
+  /**
+   * An EIP-2612 or Permit2 permit recognised by its types; its warnings come from describePermit
+   * (with the token's metadata), not from the generic permit checks here.
+   */
+  permit: PermitTemplate | null
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$:]{0,127}$/
@@ -136,11 +142,13 @@ export function parseTypedData(
     domain: d.display as Record<string, unknown>,
     message: m.display as Record<string, unknown>,
   }
+  const permit = recognizeSafely(primaryType, allTypes, d.value as Record<string, unknown>, m.value)
   return {
     definition,
     chainId,
     display,
-    warnings: permitWarnings(primaryType, m.value, allTypes, options.now()),
+    warnings: permit ? [] : permitWarnings(primaryType, m.value, allTypes, options.now()),
+    permit,
   }
 }
 
@@ -165,6 +173,19 @@ export function checkTypedDataChainId(chainId: number | undefined, activeChainId
       message: `Provided chainId "${chainId}" must match the active chainId "${activeChainId}"`,
       data: { chainId, activeChainId },
     })
+  }
+}
+
+function recognizeSafely(
+  primaryType: string,
+  types: Types,
+  domain: Record<string, unknown>,
+  message: unknown,
+): PermitTemplate | null {
+  try {
+    return recognizePermit(primaryType, types, domain, message as Record<string, unknown>)
+  } catch {
+    return null // not the shape it seemed: the generic permit checks apply
   }
 }
 
@@ -338,7 +359,10 @@ function toInteger(value: unknown, path: string): bigint {
 
 const ONE_YEAR_S = 365n * 24n * 3600n
 
-/** EIP-2612 Permit, DAI permit and Uniswap Permit2: unlimited amounts and far deadlines. */
+/**
+ * Permit-like typed data that recognizePermit does not know (DAI's permit, other shapes):
+ * unlimited amounts and far deadlines, by field names.
+ */
 function permitWarnings(
   primaryType: string,
   message: unknown,
