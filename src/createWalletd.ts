@@ -9,14 +9,17 @@ import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
+import { createAdminMethodTable } from './rpc/admin/index.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
 import type { Services } from './rpc/services.js'
+import { type AdminSocket, listenAdminSocket } from './server/createAdminSocket.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
 import { listenWithRetry } from './server/listen.js'
+import { healthReport } from './server/plugins/health.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
@@ -28,6 +31,7 @@ import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { knownChainName } from './upstream/knownChainName.js'
 import { probeChainId } from './upstream/probeChainId.js'
 import { redactUrl } from './upstream/redactUrl.js'
+import { toJsonSafe } from './util/toJsonSafe.js'
 import { ensurePrivateDir } from './util/writeFileAtomic.js'
 import { VERSION } from './version.js'
 
@@ -53,6 +57,13 @@ export type WalletdOptions = {
   unlock?: (log: Logger) => Promise<Signer | null>
   metrics?: Metrics
   now?: () => number
+  /**
+   * Listen on the admin socket (the CLI's way in: pending approvals, approve/reject, sessions,
+   * revoke, status, stop). Default true.
+   */
+  adminSocket?: boolean
+  /** `walletd stop` over the admin socket calls this; default: `close()`. */
+  onStopRequested?: () => void
 }
 
 export type Walletd = {
@@ -66,6 +77,8 @@ export type Walletd = {
   readonly anvil: AnvilInstance | null
   /** Settles when the `unlock` option finished (at once without one); rejects when it failed. */
   readonly unlocked: Promise<void>
+  /** The admin socket's path, or null without one. */
+  readonly adminSocket: string | null
   close(): Promise<void>
 }
 
@@ -308,6 +321,30 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
     }
+    let stopRequested = () => {}
+    let admin: AdminSocket | null = null
+    if (options.adminSocket !== false) {
+      const adminTable = createAdminMethodTable({
+        status: () =>
+          toJsonSafe({
+            running: true,
+            ...info,
+            adminSocket: paths.adminSocket,
+            health: healthReport(services, connections, VERSION, startedAt),
+          }),
+        stop: () => stopRequested(),
+        connectionsFor: (origin) => connections.countFor(origin),
+      })
+      admin = await listenAdminSocket({
+        path: paths.adminSocket,
+        handler: createMessageHandler(services, createRpcPipeline(services, adminTable)),
+        log,
+        maxLineBytes: config.server.maxPayloadBytes,
+        maxInFlight: config.connections.maxInFlightPerConnection,
+      })
+      const listening = admin
+      cleanups.push(() => listening.close())
+    }
     writeRuntimeFile(paths.runtimeFile, info)
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
     log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
@@ -321,7 +358,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     unlocked.catch(() => {})
 
     let closing: Promise<void> | undefined
-    return {
+    const walletd: Walletd = {
+      adminSocket: admin ? admin.path : null,
       unlocked,
       port: boundPort,
       info,
@@ -338,6 +376,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         return closing
       },
     }
+    stopRequested = options.onStopRequested ?? (() => void walletd.close())
+    return walletd
   } catch (err) {
     await runCleanups()
     throw err

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js'
 import type { Walletd } from '../createWalletd.js'
 import { ExitCode } from '../errors/startup.js'
 import { err, out, reportError } from './output.js'
+import { type ApproverKind, chooseApprovers, describeApprovers, parseApproverList } from './startApprovers.js'
 
 type StartFlags = {
   dev?: boolean
@@ -17,7 +18,7 @@ type StartFlags = {
   host?: string
   allowRemote?: boolean
   passwordFile?: string
-  approver?: 'terminal' | 'none'
+  approver?: ApproverKind[]
 }
 
 export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
@@ -66,11 +67,10 @@ export function createStartCommand(): Command {
       '--password-file <file>',
       'passphrase for the keystore (else WALLETD_PASSWORD, the OS keychain, or a prompt)',
     )
-    .addOption(
-      new Option(
-        '--approver <kind>',
-        'who approves connect/sign/send/switch requests: terminal (a prompt here; the default when stdin and stderr are terminals) or none (refuse them all)',
-      ).choices(['terminal', 'none']),
+    .option(
+      '--approver <list>',
+      'who approves connect/sign/send/switch requests, comma-separated: terminal (a prompt here), cli (walletd approve/reject/prompts over the admin socket), notification (OS notifications), or none alone (refuse them all). Default: terminal,cli with a terminal, else cli',
+      parseApproverList,
     )
     .action(async (flags: StartFlags) => {
       const { loadConfig } = await import('../config/loadConfig.js')
@@ -91,17 +91,18 @@ export function createStartCommand(): Command {
         return
       }
       const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY)
-      const approverKind = flags.approver ?? (tty ? 'terminal' : 'none')
-      if (approverKind === 'terminal' && !tty) {
-        err('walletd: --approver terminal needs stdin and stderr to be a terminal. [WALLETD_ERR_USAGE]')
-        process.exitCode = ExitCode.usage
+      let chosen: ReturnType<typeof chooseApprovers>
+      try {
+        chosen = chooseApprovers(flags.approver, tty)
+      } catch (e) {
+        process.exitCode = reportError(e)
         return
       }
       // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
       let openPrompts = () => {}
       const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
       const approvers: Approver[] = []
-      if (approverKind === 'terminal') {
+      if (chosen.kinds.includes('terminal')) {
         const { createTerminalApprover } = await import('../approval/createTerminalApprover.js')
         approvers.push(
           createTerminalApprover({
@@ -114,11 +115,16 @@ export function createStartCommand(): Command {
         )
       }
       let daemon: Walletd
+      let stopping = false
+      let stopNow = (_signal: string) => {}
+      const stop = (signal: string) => stopNow(signal)
       try {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
           approvers,
+          externalApprovals: chosen.external,
+          onStopRequested: () => stop('walletd stop'),
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
           unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
@@ -146,18 +152,13 @@ export function createStartCommand(): Command {
         )
       }
       out(lines.join('\n'))
-      err(
-        approverKind === 'terminal'
-          ? 'walletd: approvals: terminal — connect, sign, send and chain-switch requests are asked here; any answer but the one asked for rejects.'
-          : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
-      )
+      err(describeApprovers(chosen.kinds, chosen.defaulted, tty))
       daemon.unlocked.finally(openPrompts).catch(() => {})
       daemon.unlocked.catch(async (e) => {
         process.exitCode = reportError(e)
         await daemon.close()
       })
-      let stopping = false
-      const stop = (signal: string) => {
+      stopNow = (signal: string) => {
         if (stopping) return
         stopping = true
         const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)

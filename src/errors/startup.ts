@@ -54,6 +54,18 @@ export const KeystoreError = define('WALLETD_ERR_KEYSTORE', ExitCode.keys)
 /** A keystore did not decrypt: wrong passphrase or corrupted file (the MAC did not match). */
 export const WrongPassphraseError = define('WALLETD_ERR_WRONG_PASSPHRASE', ExitCode.keys)
 
+/** The admin socket cannot be created (start) or reached though the daemon runs (CLI). */
+export const AdminSocketError = define('WALLETD_ERR_ADMIN_SOCKET', ExitCode.failure)
+/** Something named on the command line does not exist: a token, a pending request id, an origin's grant. */
+export const NotFoundError = define('WALLETD_ERR_NOT_FOUND', ExitCode.usage)
+/** The daemon refused a decision from the CLI (it takes none: started without the cli approver). */
+export const ApprovalRefusedError = define('WALLETD_ERR_APPROVAL_REFUSED', ExitCode.failure)
+/** The audit log's hash chain is broken (a line edited, removed, reordered or cut short). */
+export const AuditLogError = define('WALLETD_ERR_AUDIT', ExitCode.failure)
+
+/** `walletd stop`: the daemon did not exit in time. */
+export const StopTimeoutError = define('WALLETD_ERR_STOP_TIMEOUT', ExitCode.failure)
+
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
   ConfigInvalidError,
@@ -68,4 +80,9 @@ export const startupErrorClasses = [
   UsageError,
   KeystoreError,
   WrongPassphraseError,
+  AdminSocketError,
+  NotFoundError,
+  ApprovalRefusedError,
+  AuditLogError,
+  StopTimeoutError,
 ] as const
