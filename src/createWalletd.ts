@@ -1,7 +1,10 @@
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
+import { approvalAuditEvent } from './approval/approvalAuditEvent.js'
 import { createApprovalBroker } from './approval/createApprovalBroker.js'
 import type { Approver } from './approval/types.js'
+import { type AuditLog, createAuditLog } from './audit/createAuditLog.js'
+import type { AuditSink } from './audit/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
 import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
@@ -62,6 +65,11 @@ export type WalletdOptions = {
    * revoke, status, stop). Default true.
    */
   adminSocket?: boolean
+  /**
+   * Keep the hash-chained audit log (`<dataDir>/audit.jsonl`) of grants, revokes, decisions,
+   * signatures and sent transactions. Default true.
+   */
+  audit?: boolean
   /** `walletd stop` over the admin socket calls this; default: `close()`. */
   onStopRequested?: () => void
 }
@@ -193,6 +201,18 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     })
     const tokens = createTokenStore({ file: paths.tokensFile, now })
     const limiter = createRequestLimiter({ config: config.rateLimit, now })
+    let audit: AuditSink = { record: () => {} }
+    if (options.audit !== false) {
+      const auditLog: AuditLog = createAuditLog({
+        file: paths.auditLog,
+        headFile: paths.auditHead,
+        now,
+        log,
+      })
+      cleanups.push(() => auditLog.close())
+      auditLog.record({ type: 'started', pid: process.pid, version: VERSION, dev: config.dev })
+      audit = auditLog
+    }
     const approvals = createApprovalBroker({
       approvers: options.approvers ?? [],
       external: options.externalApprovals ?? false,
@@ -201,6 +221,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       cooldownAfter: config.approval.cooldownAfter,
       cooldownMs: config.approval.cooldownMs,
       now,
+      onDecision: (request, decided) => audit.record(approvalAuditEvent(request, decided)),
       onCooldown: (origin, until) =>
         log.warn(
           { origin, until: new Date(until).toISOString() },
@@ -222,6 +243,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       upstreams,
       sessions,
       approvals,
+      audit,
       limiter,
       signer,
       nonces: createNonceManager({ now }),
@@ -257,6 +279,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
     const offSessions = sessions.onChange((change) => {
+      audit.record(
+        change.kind === 'chainChanged'
+          ? { type: 'chainSwitch', origin: change.origin, chainId: change.chainId }
+          : change.accounts.length === 0
+            ? { type: 'revoke', origin: change.origin }
+            : { type: 'grant', origin: change.origin, accounts: [...change.accounts] },
+      )
       if (
         change.kind === 'chainChanged' ||
         (change.kind === 'accountsChanged' && change.accounts.length === 0)

@@ -3,6 +3,7 @@ import { ExitCode } from '../errors/startup.js'
 import { VERSION } from '../version.js'
 import { createAccountCommand } from './accountCommand.js'
 import { createApproveCommand, createRejectCommand } from './approveCommand.js'
+import { createAuditCommand } from './auditCommand.js'
 import { createConfigCommand } from './configCommand.js'
 import { reportError } from './output.js'
 import { createPendingCommand } from './pendingCommand.js'
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   program.addCommand(createConfigCommand())
   program.addCommand(createTokenCommand())
   program.addCommand(createAccountCommand())
+  program.addCommand(createAuditCommand())
   return program
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { ApprovalBroker } from '../approval/createApprovalBroker.js'
+import type { AuditSink } from '../audit/types.js'
 import type { Config } from '../config/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { RequestLimiter } from '../ratelimit/types.js'
@@ -21,6 +22,8 @@ export interface Services {
   readonly subscriptions: SubscriptionRegistry
   readonly sessions: SessionStore
   readonly approvals: ApprovalBroker
+  /** The hash-chained audit log (grants, revokes, decisions, signatures, sent transactions). */
+  readonly audit: AuditSink
   readonly limiter: RequestLimiter
   /** null while no account is unlocked (signing methods answer 4100); set once an unlock finishes. */
   signer: Signer | null

@@ -141,6 +141,7 @@ export function createSigningHarness(
       timeoutMs: 10_000,
       now,
     }),
+    audit: { record: () => {} },
     limiter: {
       take: () => ({ ok: true }),
       refund: () => {},
