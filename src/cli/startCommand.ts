@@ -114,6 +114,15 @@ export function createStartCommand(): Command {
           }),
         )
       }
+      const { createLogger } = await import('../logger.js')
+      const logger = createLogger({ level: config.log.level, format: config.log.format })
+      if (chosen.kinds.includes('notification')) {
+        const [{ createNotificationApprover }, { createNotificationBackend }] = await Promise.all([
+          import('../approval/notification/createNotificationApprover.js'),
+          import('../approval/notification/createNotificationBackend.js'),
+        ])
+        approvers.push(createNotificationApprover({ backend: createNotificationBackend(), log: logger }))
+      }
       let daemon: Walletd
       let stopping = false
       let stopNow = (_signal: string) => {}
@@ -122,6 +131,7 @@ export function createStartCommand(): Command {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
+          logger,
           approvers,
           externalApprovals: chosen.external,
           onStopRequested: () => stop('walletd stop'),
