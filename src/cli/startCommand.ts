@@ -1,15 +1,15 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import type { Approver } from '../approval/types.js'
 import type { DeepPartial } from '../config/loadConfig.js'
 import type { Config } from '../config/schema.js'
 import type { Walletd } from '../createWalletd.js'
-import { ExitCode } from '../errors/startup.js'
+import { ExitCode, UsageError } from '../errors/startup.js'
 import { err, out, reportError } from './output.js'
 import { type ApproverKind, chooseApprovers, describeApprovers, parseApproverList } from './startApprovers.js'
 
 type StartFlags = {
   dev?: boolean
-  port?: string
+  port?: number
   strictPort?: boolean
   config?: string
   logLevel?: string
@@ -26,7 +26,7 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   if (flags.dev) o.dev = true
   if (flags.dataDir) o.dataDir = flags.dataDir
   const server: DeepPartial<Config['server']> = {}
-  if (flags.port !== undefined) server.port = Number(flags.port)
+  if (flags.port !== undefined) server.port = flags.port
   if (flags.strictPort) server.strictPort = true
   if (flags.host) server.host = flags.host
   if (flags.allowRemote) server.allowRemote = true
@@ -35,13 +35,20 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   return o
 }
 
+/** `--port N`: a usage error (exit 2) unless an integer 0–65535 (0: any free port). */
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('expected an integer 0–65535 (0: any free port).')
+  return Number(value)
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 export function createStartCommand(): Command {
   return new Command('start')
     .description('Start the daemon in the foreground (SIGINT/SIGTERM stop it gracefully).')
     .option('--dev', 'dev mode: start Anvil (chain 31337) with its test accounts and print a dev token')
-    .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)')
+    .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)', parsePort)
     .option('--strict-port', 'fail instead of moving to the next port')
     .option('--config <file>', 'config file (default $XDG_CONFIG_HOME/walletd/config.json)')
     .addOption(
@@ -78,11 +85,9 @@ export function createStartCommand(): Command {
       try {
         config = loadConfig({ file: flags.config, overrides: flagsToOverrides(flags) })
         if (!LOOPBACK.has(config.server.host) && !config.server.allowRemote) {
-          err(
-            `walletd: refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote. [WALLETD_ERR_USAGE]`,
+          throw new UsageError(
+            `refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote.`,
           )
-          process.exitCode = ExitCode.usage
-          return
         }
         if (!LOOPBACK.has(config.server.host))
           err(`walletd: WARNING: binding ${config.server.host}: other machines can reach this daemon.`)
@@ -123,6 +128,17 @@ export function createStartCommand(): Command {
         ])
         approvers.push(createNotificationApprover({ backend: createNotificationBackend(), log: logger }))
       }
+      // What can be checked before listening is checked now: the keystore directory, the password
+      // file and that it opens the first keystore (a wrong one exits 8 before any banner).
+      let firstAccount: Awaited<ReturnType<typeof precheckKeystore>> = null
+      if (!config.dev) {
+        try {
+          firstAccount = await precheckKeystore(config, flags.passwordFile)
+        } catch (e) {
+          process.exitCode = reportError(e)
+          return
+        }
+      }
       let daemon: Walletd
       let stopping = false
       let stopNow = (_signal: string) => {}
@@ -137,7 +153,9 @@ export function createStartCommand(): Command {
           onStopRequested: () => stop('walletd stop'),
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
-          unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
+          unlock: config.dev
+            ? undefined
+            : (log) => unlockKeystore(config, flags.passwordFile, log, firstAccount),
         })
       } catch (e) {
         process.exitCode = reportError(e)
@@ -188,8 +206,25 @@ export function createStartCommand(): Command {
     })
 }
 
+/** Before listening: the keystore dir, the password file, and the first keystore with it (see unlockFirstAccount). */
+async function precheckKeystore(config: Config, passwordFile: string | undefined) {
+  const [{ resolvePaths }, { unlockFirstAccount }] = await Promise.all([
+    import('../config/paths.js'),
+    import('../signer/unlockFirstAccount.js'),
+  ])
+  return unlockFirstAccount({
+    keystoreDir: resolvePaths(config).keystoreDir,
+    passphraseSource: { passwordFile, env: process.env },
+  })
+}
+
 /** Unlocks the keystore in the data dir: password file, WALLETD_PASSWORD, OS keychain, or a hidden prompt. */
-async function unlockKeystore(config: Config, passwordFile: string | undefined, log: import('pino').Logger) {
+async function unlockKeystore(
+  config: Config,
+  passwordFile: string | undefined,
+  log: import('pino').Logger,
+  first: Awaited<ReturnType<typeof precheckKeystore>>,
+) {
   const [{ resolvePaths }, { unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
     await Promise.all([
       import('../config/paths.js'),
@@ -203,6 +238,7 @@ async function unlockKeystore(config: Config, passwordFile: string | undefined, 
     passphraseSource: { passwordFile, env: process.env, prompt: createHiddenPrompt() },
     keychain: createKeychain(),
     log,
+    ...(first ? { alreadyUnlocked: new Map([[first.file, first.account]]) } : {}),
   })
   return accounts.length > 0 ? createSigner({ accounts }) : null
 }

@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { AdminSocketError, ExitCode, StopTimeoutError } from '../errors/startup.js'
 import { isProcessAlive, readRuntimeFile } from '../server/runtimeFiles.js'
 import { adminCall } from './adminClient.js'
 import { out, printJson, reportError } from './output.js'
 import { resolveCliPaths } from './resolveCliPaths.js'
+
+const parseMs = (v: string) => {
+  if (!/^\d{1,9}$/.test(v)) throw new InvalidArgumentError('expected a number of milliseconds.')
+  return Number(v)
+}
 
 /**
  * `walletd stop`: asks the daemon to stop over the admin socket (`walletd_stop`), or, when the
@@ -16,10 +21,10 @@ export function createStopCommand(): Command {
       'Stop the running daemon gracefully (over the admin socket, else SIGTERM) and wait for it to exit. Exit 4 when not running.',
     )
     .option('--json', 'machine-readable output')
-    .option('--timeout <ms>', 'how long to wait', '10000')
+    .option('--timeout <ms>', 'how long to wait', parseMs, 10000)
     .option('--config <file>', 'config file')
     .option('--data-dir <dir>', 'state directory')
-    .action(async (flags: { json?: boolean; timeout: string; config?: string; dataDir?: string }) => {
+    .action(async (flags: { json?: boolean; timeout: number; config?: string; dataDir?: string }) => {
       try {
         const paths = await resolveCliPaths(flags)
         const info = readRuntimeFile(paths.runtimeFile)

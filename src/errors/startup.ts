@@ -66,6 +66,9 @@ export const AuditLogError = define('WALLETD_ERR_AUDIT', ExitCode.failure)
 /** `walletd stop`: the daemon did not exit in time. */
 export const StopTimeoutError = define('WALLETD_ERR_STOP_TIMEOUT', ExitCode.failure)
 
+/** A failure walletd did not foresee (a bug, or the system refused something); the message says what. */
+export const UnexpectedError = define('WALLETD_ERR_UNEXPECTED', ExitCode.failure)
+
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
   ConfigInvalidError,
@@ -85,4 +88,5 @@ export const startupErrorClasses = [
   ApprovalRefusedError,
   AuditLogError,
   StopTimeoutError,
+  UnexpectedError,
 ] as const
