@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs'
+import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { InvalidRequestError, LimitExceededError } from '../errors/rpc.js'
 import { AdminSocketError } from '../errors/startup.js'
@@ -213,8 +214,19 @@ export async function listenAdminSocket(opts: AdminSocketOptions): Promise<Admin
   }
 }
 
-/** Refuses a path too long for sun_path; removes a stale socket (the daemon holds the lock). */
+/**
+ * Refuses a path too long for sun_path; makes its directory private (0700: nobody else can reach
+ * the socket, even in the moment before its chmod); removes a stale socket (the daemon holds the lock).
+ */
 function prepareUnixPath(path: string): void {
+  const dir = dirname(path)
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
+  } catch (err) {
+    throw new AdminSocketError(`The runtime dir ${dir} must be private (0700) for the admin socket.`, {
+      cause: err,
+    })
+  }
   if (Buffer.byteLength(path) > MAX_UNIX_PATH) {
     throw new AdminSocketError(
       `The admin socket path ${path} is too long for a Unix socket (${Buffer.byteLength(path)} bytes, at most ${MAX_UNIX_PATH}): set runtimeDir to a shorter directory.`,
