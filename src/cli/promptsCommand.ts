@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { approvalRequestFromJson, decidedFromJson } from '../approval/approvalRequestJson.js'
 import { createTerminalApprover } from '../approval/createTerminalApprover.js'
 import type { ApprovalDecision, DecisionReason } from '../approval/types.js'
-import { NotFoundError, UsageError } from '../errors/startup.js'
+import { ApprovalRefusedError, NotFoundError, UsageError } from '../errors/startup.js'
 import { connectAdmin } from './adminClient.js'
 import { err, out, reportError } from './output.js'
 import { resolveCliPaths, type StateFlags } from './resolveCliPaths.js'
@@ -109,10 +109,16 @@ async function runPrompts(paths: Awaited<ReturnType<typeof resolveCliPaths>>): P
     }
   })
 
+  const status = await client.call<{ pid?: number; health?: { approvers?: string[] } }>('walletd_status')
+  if (!status.health?.approvers?.includes('cli')) {
+    client.close()
+    throw new ApprovalRefusedError(
+      'This walletd takes no decisions from the CLI: it was started without the cli approver (--approver).',
+    )
+  }
   const { pending } = await client.call<{ subscription: string; pending: unknown[] }>(
     'walletd_subscribePrompts',
   )
-  const status = await client.call<{ pid?: number }>('walletd_status').catch(() => ({ pid: undefined }))
   out(
     `walletd prompts: attached to walletd${status.pid ? ` (pid ${status.pid})` : ''}; ${pending.length} request(s) waiting. Requests appear here as they arrive; Ctrl-C quits.`,
   )

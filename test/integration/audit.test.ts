@@ -14,6 +14,7 @@ let t: TestDaemon
 let env: NodeJS.ProcessEnv
 let file: string
 let original: string
+let originalHead: string
 let txHash: string
 let signature: string
 
@@ -44,6 +45,7 @@ beforeAll(async () => {
   // Stopping writes the last decisions; the log is then complete.
   await t.daemon.close()
   original = readFileSync(file, 'utf8')
+  originalHead = readFileSync(t.daemon.paths.auditHead, 'utf8')
 })
 afterAll(() => t?.close())
 
@@ -85,6 +87,56 @@ describe('walletd audit', () => {
     const tail = await runCli(env, ['audit', 'tail', '-n', '2', '--data-dir', t.dataDir])
     expect(tail.code).toBe(0)
     expect(tail.stdout.trim().split('\n')).toEqual(original.trim().split('\n').slice(-2))
+  })
+
+  test('tail -f prints lines as they are written', async () => {
+    const { spawn } = await import('node:child_process')
+    const { bin } = await import('../helpers/cliProcess.js')
+    const { createAuditLog } = await import('../../src/audit/createAuditLog.js')
+    const child = spawn(process.execPath, [bin, 'audit', 'tail', '-n', '0', '-f', '--data-dir', t.dataDir], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      let out = ''
+      const printed = (text: string) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`tail -f printed: ${out}`)), 15_000)
+          const check = () => {
+            if (out.includes(text)) {
+              clearTimeout(timer)
+              resolve()
+            }
+          }
+          child.stdout!.on('data', (c) => {
+            out += c
+            check()
+          })
+          check()
+        })
+      // Lines written after tail -f started, whenever it started: append until one shows.
+      const log = createAuditLog({ file, headFile: t.daemon.paths.auditHead })
+      const shown = printed('https://tail.example')
+      const writer = setInterval(
+        () => log.record({ type: 'grant', origin: 'https://tail.example', accounts: [] }),
+        300,
+      )
+      try {
+        await shown
+      } finally {
+        clearInterval(writer)
+        log.close()
+      }
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      // Only new lines (-n 0), each one a whole record.
+      for (const line of out.trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ type: 'grant' })
+    } finally {
+      child.kill('SIGKILL')
+      writeFileSync(file, original)
+      writeFileSync(t.daemon.paths.auditHead, originalHead)
+    }
   })
 
   const changes: Array<[string, (ls: string[]) => number]> = [
