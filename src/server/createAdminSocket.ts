@@ -67,10 +67,17 @@ export async function listenAdminSocket(opts: AdminSocketOptions): Promise<Admin
     const abort = new AbortController()
     const closers: Array<() => void> = []
     const id = randomUUID()
-    let buffered: Buffer[] = []
-    let bufferedBytes = 0
+    // The unfinished line; more than maxLineBytes characters (so at least as many bytes) is refused.
+    let partial = ''
+    let refused = false
     const send = (text: string) => {
-      if (!socket.destroyed && socket.writable) socket.write(`${text}\n`)
+      if (socket.destroyed || !socket.writable) return
+      // A client that does not read its pushes is dropped, not buffered without bound.
+      if (socket.writableLength > 4 * maxLineBytes) {
+        socket.destroy()
+        return
+      }
+      socket.write(`${text}\n`)
     }
     const conn: Connection = {
       id,
@@ -88,27 +95,21 @@ export async function listenAdminSocket(opts: AdminSocketOptions): Promise<Admin
     }
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => {
-      let rest = chunk
-      for (;;) {
-        const nl = rest.indexOf('\n')
-        if (nl === -1) break
-        const piece = rest.slice(0, nl)
-        rest = rest.slice(nl + 1)
-        const line =
-          bufferedBytes === 0 ? piece : Buffer.concat([...buffered, Buffer.from(piece)]).toString('utf8')
-        buffered = []
-        bufferedBytes = 0
+      if (refused) return
+      partial += chunk
+      let nl = partial.indexOf('\n')
+      while (nl !== -1) {
+        const line = partial.slice(0, nl)
+        partial = partial.slice(nl + 1)
         if (Buffer.byteLength(line) > maxLineBytes) return tooLong()
         handleLine(line)
+        nl = partial.indexOf('\n')
       }
-      if (rest.length > 0) {
-        const b = Buffer.from(rest)
-        buffered.push(b)
-        bufferedBytes += b.length
-        if (bufferedBytes > maxLineBytes) tooLong()
-      }
+      if (partial.length > maxLineBytes) tooLong()
     })
     function tooLong(): void {
+      refused = true
+      partial = ''
       send(
         JSON.stringify({
           jsonrpc: '2.0',
@@ -121,8 +122,6 @@ export async function listenAdminSocket(opts: AdminSocketOptions): Promise<Admin
         }),
       )
       socket.end()
-      buffered = []
-      bufferedBytes = 0
     }
     function handleLine(line: string): void {
       if (line.trim() === '') return
