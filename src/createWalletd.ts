@@ -1,10 +1,13 @@
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
+import { approvalAuditEvent } from './approval/approvalAuditEvent.js'
 import { createApprovalBroker } from './approval/createApprovalBroker.js'
 import { createPolicyApprover } from './approval/policy/createPolicyApprover.js'
 import { resolvePolicy } from './approval/policy/loadPolicy.js'
 import type { Approver } from './approval/types.js'
 import { createWatchedAssetStore } from './assets/createWatchedAssetStore.js'
+import { type AuditLog, createAuditLog } from './audit/createAuditLog.js'
+import type { AuditSink } from './audit/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
 import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
@@ -12,14 +15,17 @@ import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
+import { createAdminMethodTable } from './rpc/admin/index.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
 import type { Services } from './rpc/services.js'
+import { type AdminSocket, listenAdminSocket } from './server/createAdminSocket.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
 import { listenWithRetry } from './server/listen.js'
+import { healthReport } from './server/plugins/health.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
@@ -33,6 +39,7 @@ import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { knownChainName } from './upstream/knownChainName.js'
 import { probeChainId } from './upstream/probeChainId.js'
 import { redactUrl } from './upstream/redactUrl.js'
+import { toJsonSafe } from './util/toJsonSafe.js'
 import { ensurePrivateDir } from './util/writeFileAtomic.js'
 import { VERSION } from './version.js'
 
@@ -63,6 +70,18 @@ export type WalletdOptions = {
   unlock?: (log: Logger) => Promise<Signer | null>
   metrics?: Metrics
   now?: () => number
+  /**
+   * Listen on the admin socket (the CLI's way in: pending approvals, approve/reject, sessions,
+   * revoke, status, stop). Default true.
+   */
+  adminSocket?: boolean
+  /**
+   * Keep the hash-chained audit log (`<dataDir>/audit.jsonl`) of grants, revokes, decisions,
+   * signatures and sent transactions. Default true.
+   */
+  audit?: boolean
+  /** `walletd stop` over the admin socket calls this; default: `close()`. */
+  onStopRequested?: () => void
 }
 
 export type Walletd = {
@@ -76,6 +95,8 @@ export type Walletd = {
   readonly anvil: AnvilInstance | null
   /** Settles when the `unlock` option finished (at once without one); rejects when it failed. */
   readonly unlocked: Promise<void>
+  /** The admin socket's path, or null without one. */
+  readonly adminSocket: string | null
   close(): Promise<void>
 }
 
@@ -220,6 +241,18 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       now,
       extraBudgets: loadedPolicy ? { policy: loadedPolicy.policy.rateLimit ?? DEFAULT_POLICY_RATE } : {},
     })
+    let audit: AuditSink = { record: () => {} }
+    if (options.audit !== false) {
+      const auditLog: AuditLog = createAuditLog({
+        file: paths.auditLog,
+        headFile: paths.auditHead,
+        now,
+        log,
+      })
+      cleanups.push(() => auditLog.close())
+      auditLog.record({ type: 'started', pid: process.pid, version: VERSION, dev: config.dev })
+      audit = auditLog
+    }
     const approvals = createApprovalBroker({
       approvers: [...(policyApprover ? [policyApprover] : []), ...(options.approvers ?? [])],
       external: options.externalApprovals ?? false,
@@ -228,6 +261,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       cooldownAfter: config.approval.cooldownAfter,
       cooldownMs: config.approval.cooldownMs,
       now,
+      onDecision: (request, decided) => audit.record(approvalAuditEvent(request, decided)),
       onCooldown: (origin, until) =>
         log.warn(
           { origin, until: new Date(until).toISOString() },
@@ -251,6 +285,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       sessions,
       approvals,
       policy: loadedPolicy?.policy ?? null,
+      audit,
       limiter,
       signer,
       nonces: createNonceManager({ now }),
@@ -293,6 +328,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
     const offSessions = sessions.onChange((change) => {
+      audit.record(
+        change.kind === 'chainChanged'
+          ? { type: 'chainSwitch', origin: change.origin, chainId: change.chainId }
+          : change.accounts.length === 0
+            ? { type: 'revoke', origin: change.origin }
+            : { type: 'grant', origin: change.origin, accounts: [...change.accounts] },
+      )
       if (
         change.kind === 'chainChanged' ||
         (change.kind === 'accountsChanged' && change.accounts.length === 0)
@@ -357,6 +399,30 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
     }
+    let stopRequested = () => {}
+    let admin: AdminSocket | null = null
+    if (options.adminSocket !== false) {
+      const adminTable = createAdminMethodTable({
+        status: () =>
+          toJsonSafe({
+            running: true,
+            ...info,
+            adminSocket: paths.adminSocket,
+            health: healthReport(services, connections, VERSION, startedAt),
+          }),
+        stop: () => stopRequested(),
+        connectionsFor: (origin) => connections.countFor(origin),
+      })
+      admin = await listenAdminSocket({
+        path: paths.adminSocket,
+        handler: createMessageHandler(services, createRpcPipeline(services, adminTable)),
+        log,
+        maxLineBytes: config.server.maxPayloadBytes,
+        maxInFlight: config.connections.maxInFlightPerConnection,
+      })
+      const listening = admin
+      cleanups.push(() => listening.close())
+    }
     writeRuntimeFile(paths.runtimeFile, info)
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
     log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
@@ -370,7 +436,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     unlocked.catch(() => {})
 
     let closing: Promise<void> | undefined
-    return {
+    const walletd: Walletd = {
+      adminSocket: admin ? admin.path : null,
       unlocked,
       port: boundPort,
       info,
@@ -387,6 +454,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         return closing
       },
     }
+    stopRequested = options.onStopRequested ?? (() => void walletd.close())
+    return walletd
   } catch (err) {
     await runCleanups()
     throw err

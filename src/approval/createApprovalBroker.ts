@@ -404,7 +404,9 @@ export function validate(request: ApprovalRequest, decision: unknown, by: string
     const reason = DECISION_REASONS.includes(d.reason as DecisionReason)
       ? (d.reason as DecisionReason)
       : 'rejected'
-    return { approved: false, reason, by, asked: true, ...(rule ? { rule } : {}) }
+    const note =
+      typeof (d as { note?: unknown }).note === 'string' ? (d as { note: string }).note.slice(0, 200) : ''
+    return { approved: false, reason, by, asked: true, ...(rule ? { rule } : {}), ...(note ? { note } : {}) }
   }
   return { approved: false, reason: 'invalid-decision', by, asked: true }
 }

@@ -183,11 +183,18 @@ export const DECISION_REASONS: readonly DecisionReason[] = [
 
 /**
  * An approver's answer. An approval of a connect request may name the accounts chosen (a subset
- * of `request.choices.accounts`); `rule` names the policy rule that decided.
+ * of `request.choices.accounts`); `rule` names the policy rule that decided; a rejection may carry
+ * a `note` (at most 200 characters kept).
  */
 export type ApprovalDecision =
   | { approved: true; accounts?: readonly Address[] | undefined; rule?: string | undefined }
-  | { approved: false; reason: DecisionReason; rule?: string | undefined }
+  | {
+      approved: false
+      reason: DecisionReason
+      rule?: string | undefined
+      /** Free text from the person who rejected (`walletd reject ID --reason TEXT`): audit log only, never sent to the page. */
+      note?: string | undefined
+    }
 
 /** The broker's verdict: the decision, who made it, and whether anyone was asked at all. */
 export type Decided = ApprovalDecision & {

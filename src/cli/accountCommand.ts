@@ -7,16 +7,17 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { getAddress, isAddress } from 'viem/utils'
 import { loadConfig } from '../config/loadConfig.js'
 import { resolvePaths } from '../config/paths.js'
-import { KeystoreError, UsageError } from '../errors/startup.js'
+import { KeystoreError, UsageError, WrongPassphraseError } from '../errors/startup.js'
 import { createKeychain, type Keychain } from '../signer/keychain/createKeychain.js'
 import { createPassphraseVault } from '../signer/keychain/createPassphraseVault.js'
 import { createHiddenPrompt, type HiddenPrompt } from '../signer/keystore/createHiddenPrompt.js'
 import { decryptKeystore } from '../signer/keystore/decryptKeystore.js'
 import { encryptKeystore } from '../signer/keystore/encryptKeystore.js'
-import { getPassphrase } from '../signer/keystore/getPassphrase.js'
+import { fixedPassphrase, getPassphrase } from '../signer/keystore/getPassphrase.js'
 import {
   findKeystoreFile,
   listKeystoreAccounts,
+  listKeystoreFiles,
   readPrivateFile,
   removeKeystoreFile,
   writeKeystoreFile,
@@ -80,6 +81,24 @@ function parsePrivateKeyFile(raw: Buffer): Buffer {
   return key
 }
 
+/** Reads a file named by a flag; a missing or unreadable one is a usage error naming the flag. */
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (code ?? 'unreadable')
+    throw new UsageError(`Cannot read ${flag} ${path}: ${why}.`)
+  }
+}
+
 function parseAddress(value: string): Address {
   if (!isAddress(value, { strict: false })) throw new UsageError(`Not an address: ${value}`)
   return getAddress(value)
@@ -130,13 +149,42 @@ export function createAccountCommand(deps: AccountCommandDeps = {}): Command {
         confirm: true,
         warn,
       })
+      const mismatch = await passphraseMismatch(keystoreDir, pass)
       const ks = await encryptKeystore(key, pass, encryptOpts)
       const file = writeKeystoreFile(keystoreDir, ks)
-      if (flags.json) print(JSON.stringify({ address, file }))
+      if (mismatch) warn(mismatch)
+      if (flags.json) print(JSON.stringify({ address, file, ...(mismatch ? { warning: mismatch } : {}) }))
       else print(`${address}\t${file}`)
     } finally {
       key.fill(0)
       pass?.fill(0)
+    }
+  }
+
+  /**
+   * `walletd start` unlocks every account with one passphrase when it comes from a password file
+   * or WALLETD_PASSWORD: a new account whose passphrase differs from that one, or from the
+   * accounts already there, would stop it (exit 8). Said at import time, not at the next start.
+   */
+  async function passphraseMismatch(keystoreDir: string, pass: Buffer): Promise<string | null> {
+    const startPass = fixedPassphrase({ env })
+    if (startPass) {
+      try {
+        if (!startPass.passphrase.equals(pass))
+          return `this account's passphrase differs from ${startPass.source === 'password file' ? 'WALLETD_PASSWORD_FILE' : 'WALLETD_PASSWORD'} in this environment: \`walletd start\` with it will stop with WALLETD_ERR_WRONG_PASSPHRASE (exit 8). Use the same passphrase, or \`walletd account remember <address>\`.`
+        return null
+      } finally {
+        startPass.passphrase.fill(0)
+      }
+    }
+    const other = listKeystoreFiles(keystoreDir)[0]
+    if (!other) return null
+    try {
+      ;(await decryptKeystore(readPrivateFile(other), pass, {})).fill(0)
+      return null
+    } catch (e) {
+      if (!(e instanceof WrongPassphraseError)) return null
+      return `this account's passphrase differs from the one of ${other}: \`walletd start --password-file\` (or WALLETD_PASSWORD) uses one passphrase for every account and will stop with WALLETD_ERR_WRONG_PASSPHRASE (exit 8). Use the same passphrase for all accounts, or \`walletd account remember <address>\` for each.`
     }
   }
 
@@ -187,7 +235,7 @@ export function createAccountCommand(deps: AccountCommandDeps = {}): Command {
             throw new UsageError('Give exactly one of --private-key-file, --mnemonic-file or --keystore')
           }
           if (flags.privateKeyFile) {
-            const raw = readFileSync(flags.privateKeyFile)
+            const raw = readFlagFile('--private-key-file', flags.privateKeyFile)
             let key: Buffer
             try {
               key = parsePrivateKeyFile(raw)
@@ -200,7 +248,7 @@ export function createAccountCommand(deps: AccountCommandDeps = {}): Command {
             if (!/^\d+$/.test(flags.index) || Number(flags.index) > 2 ** 31 - 1) {
               throw new UsageError(`--index must be an integer 0..2147483647 (got ${flags.index})`)
             }
-            const raw = readFileSync(flags.mnemonicFile)
+            const raw = readFlagFile('--mnemonic-file', flags.mnemonicFile)
             let hd: ReturnType<typeof mnemonicToAccount>
             try {
               // viem takes the phrase as a string (cannot be wiped); the file buffer is.
@@ -219,7 +267,7 @@ export function createAccountCommand(deps: AccountCommandDeps = {}): Command {
           }
           // --keystore: decrypt with its passphrase, re-encrypt under standard parameters with the same one.
           const file = flags.keystore as string
-          const raw = readFileSync(file)
+          const raw = readFlagFile('--keystore', file)
           if (raw.length > 64 * 1024) throw new KeystoreError(`${file} is larger than 64 KiB`)
           const pass = await getPassphrase(source(flags), `Passphrase of ${file}: `, { warn })
           let key: Buffer

@@ -14,17 +14,18 @@ export function printJson(value: unknown): void {
   out(JSON.stringify(value, null, 2))
 }
 
-/** Prints an error in plain words (with its WALLETD_ERR_* code) and returns the exit code. */
+/**
+ * Prints an error in the one shape of every CLI failure — `walletd: <message> [WALLETD_ERR_…]` on
+ * stderr, then its detail lines indented — and returns its documented exit code.
+ */
 export function reportError(e: unknown): number {
   if (e instanceof StartupError) {
     err(`walletd: ${e.shortMessage} [${e.code}]`)
     for (const line of e.metaMessages ?? []) err(`  ${line}`)
     return e.exitCode
   }
-  if (e instanceof WalletdError) {
-    err(`walletd: ${e.shortMessage}`)
-    return ExitCode.failure
-  }
-  err(`walletd: unexpected error: ${(e as Error)?.message ?? String(e)}`)
+  const message =
+    e instanceof WalletdError ? e.shortMessage : `unexpected error: ${(e as Error)?.message ?? String(e)}`
+  err(`walletd: ${message.replace(/\s+$/, '')} [WALLETD_ERR_UNEXPECTED]`)
   return ExitCode.failure
 }

@@ -1,14 +1,15 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import type { Approver } from '../approval/types.js'
 import type { DeepPartial } from '../config/loadConfig.js'
 import type { Config } from '../config/schema.js'
 import type { Walletd } from '../createWalletd.js'
-import { ExitCode } from '../errors/startup.js'
+import { ExitCode, UsageError } from '../errors/startup.js'
 import { err, out, reportError } from './output.js'
+import { type ApproverKind, chooseApprovers, describeApprovers, parseApproverList } from './startApprovers.js'
 
 type StartFlags = {
   dev?: boolean
-  port?: string
+  port?: number
   strictPort?: boolean
   config?: string
   logLevel?: string
@@ -17,7 +18,7 @@ type StartFlags = {
   host?: string
   allowRemote?: boolean
   passwordFile?: string
-  approver?: 'terminal' | 'none'
+  approver?: ApproverKind[]
   policy?: string
 }
 
@@ -26,7 +27,7 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   if (flags.dev) o.dev = true
   if (flags.dataDir) o.dataDir = flags.dataDir
   const server: DeepPartial<Config['server']> = {}
-  if (flags.port !== undefined) server.port = Number(flags.port)
+  if (flags.port !== undefined) server.port = flags.port
   if (flags.strictPort) server.strictPort = true
   if (flags.host) server.host = flags.host
   if (flags.allowRemote) server.allowRemote = true
@@ -35,13 +36,20 @@ export function flagsToOverrides(flags: StartFlags): DeepPartial<Config> {
   return o
 }
 
+/** `--port N`: a usage error (exit 2) unless an integer 0–65535 (0: any free port). */
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('expected an integer 0–65535 (0: any free port).')
+  return Number(value)
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 export function createStartCommand(): Command {
   return new Command('start')
     .description('Start the daemon in the foreground (SIGINT/SIGTERM stop it gracefully).')
     .option('--dev', 'dev mode: start Anvil (chain 31337) with its test accounts and print a dev token')
-    .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)')
+    .option('--port <n>', 'first port to try (default 8766; then the next free one up to 9000)', parsePort)
     .option('--strict-port', 'fail instead of moving to the next port')
     .option('--config <file>', 'config file (default $XDG_CONFIG_HOME/walletd/config.json)')
     .addOption(
@@ -67,15 +75,14 @@ export function createStartCommand(): Command {
       '--password-file <file>',
       'passphrase for the keystore (else WALLETD_PASSWORD, the OS keychain, or a prompt)',
     )
-    .addOption(
-      new Option(
-        '--approver <kind>',
-        'who approves connect/sign/send/switch requests: terminal (a prompt here; the default when stdin and stderr are terminals) or none (refuse them all)',
-      ).choices(['terminal', 'none']),
+    .option(
+      '--approver <list>',
+      'who approves connect/sign/send/switch requests, comma-separated: terminal (a prompt here), cli (walletd approve/reject/prompts over the admin socket), notification (OS notifications), or none alone (refuse them all). Default: terminal,cli with a terminal, else cli',
+      parseApproverList,
     )
     .option(
       '--policy <file|dev>',
-      'an attested policy file (walletd policy attest FILE) that approves or rejects without a person; `dev` (with --dev): the built-in dev policy',
+      'an attested policy file (walletd policy attest FILE) that approves or rejects without a person, asked before the approvers; `dev` (with --dev): the built-in dev policy',
     )
     .action(async (flags: StartFlags) => {
       const { loadConfig } = await import('../config/loadConfig.js')
@@ -83,11 +90,9 @@ export function createStartCommand(): Command {
       try {
         config = loadConfig({ file: flags.config, overrides: flagsToOverrides(flags) })
         if (!LOOPBACK.has(config.server.host) && !config.server.allowRemote) {
-          err(
-            `walletd: refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote. [WALLETD_ERR_USAGE]`,
+          throw new UsageError(
+            `refusing to bind ${config.server.host}: only loopback is allowed without --allow-remote.`,
           )
-          process.exitCode = ExitCode.usage
-          return
         }
         if (!LOOPBACK.has(config.server.host))
           err(`walletd: WARNING: binding ${config.server.host}: other machines can reach this daemon.`)
@@ -96,17 +101,18 @@ export function createStartCommand(): Command {
         return
       }
       const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY)
-      const approverKind = flags.approver ?? (tty ? 'terminal' : 'none')
-      if (approverKind === 'terminal' && !tty) {
-        err('walletd: --approver terminal needs stdin and stderr to be a terminal. [WALLETD_ERR_USAGE]')
-        process.exitCode = ExitCode.usage
+      let chosen: ReturnType<typeof chooseApprovers>
+      try {
+        chosen = chooseApprovers(flags.approver, tty, flags.policy !== undefined)
+      } catch (e) {
+        process.exitCode = reportError(e)
         return
       }
       // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
       let openPrompts = () => {}
       const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
       const approvers: Approver[] = []
-      if (approverKind === 'terminal') {
+      if (chosen.kinds.includes('terminal')) {
         const { createTerminalApprover } = await import('../approval/createTerminalApprover.js')
         approvers.push(
           createTerminalApprover({
@@ -117,6 +123,26 @@ export function createStartCommand(): Command {
             onInterrupt: () => process.kill(process.pid, 'SIGINT'),
           }),
         )
+      }
+      const { createLogger } = await import('../logger.js')
+      const logger = createLogger({ level: config.log.level, format: config.log.format })
+      if (chosen.kinds.includes('notification')) {
+        const [{ createNotificationApprover }, { createNotificationBackend }] = await Promise.all([
+          import('../approval/notification/createNotificationApprover.js'),
+          import('../approval/notification/createNotificationBackend.js'),
+        ])
+        approvers.push(createNotificationApprover({ backend: createNotificationBackend(), log: logger }))
+      }
+      // What can be checked before listening is checked now: the keystore directory, the password
+      // file and that it opens the first keystore (a wrong one exits 8 before any banner).
+      let firstAccount: Awaited<ReturnType<typeof precheckKeystore>> = null
+      if (!config.dev) {
+        try {
+          firstAccount = await precheckKeystore(config, flags.passwordFile)
+        } catch (e) {
+          process.exitCode = reportError(e)
+          return
+        }
       }
       // Signals stop walletd gracefully from now on; one that arrives while it starts takes effect
       // as soon as it has started (a supervisor may stop it at any moment).
@@ -145,11 +171,16 @@ export function createStartCommand(): Command {
         const { createWalletd } = await import('../createWalletd.js')
         daemon = await createWalletd({
           config,
+          logger,
           approvers,
           policy: flags.policy ?? null,
+          externalApprovals: chosen.external,
+          onStopRequested: () => stop('walletd stop'),
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
-          unlock: config.dev ? undefined : (log) => unlockKeystore(config, flags.passwordFile, log),
+          unlock: config.dev
+            ? undefined
+            : (log) => unlockKeystore(config, flags.passwordFile, log, firstAccount),
         })
       } catch (e) {
         process.exitCode = reportError(e)
@@ -179,16 +210,7 @@ export function createStartCommand(): Command {
         )
       }
       out(lines.join('\n'))
-      const policyLine = flags.policy
-        ? `policy ${flags.policy === 'dev' ? 'dev (built-in: chain 31337, Anvil dev accounts)' : flags.policy} first, then `
-        : ''
-      err(
-        approverKind === 'terminal'
-          ? `walletd: approvals: ${policyLine}terminal — requests are asked here; any answer but the one asked for rejects.`
-          : flags.policy
-            ? `walletd: approvals: ${policyLine}nobody — what no rule decides is refused (4001, reason no-approver).`
-            : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
-      )
+      err(describeApprovers(chosen.kinds, chosen.defaulted, tty, flags.policy))
       started.unlocked.finally(openPrompts).catch(() => {})
       started.unlocked.catch(async (e) => {
         process.exitCode = reportError(e)
@@ -197,8 +219,25 @@ export function createStartCommand(): Command {
     })
 }
 
+/** Before listening: the keystore dir, the password file, and the first keystore with it (see unlockFirstAccount). */
+async function precheckKeystore(config: Config, passwordFile: string | undefined) {
+  const [{ resolvePaths }, { unlockFirstAccount }] = await Promise.all([
+    import('../config/paths.js'),
+    import('../signer/unlockFirstAccount.js'),
+  ])
+  return unlockFirstAccount({
+    keystoreDir: resolvePaths(config).keystoreDir,
+    passphraseSource: { passwordFile, env: process.env },
+  })
+}
+
 /** Unlocks the keystore in the data dir: password file, WALLETD_PASSWORD, OS keychain, or a hidden prompt. */
-async function unlockKeystore(config: Config, passwordFile: string | undefined, log: import('pino').Logger) {
+async function unlockKeystore(
+  config: Config,
+  passwordFile: string | undefined,
+  log: import('pino').Logger,
+  first: Awaited<ReturnType<typeof precheckKeystore>>,
+) {
   const [{ resolvePaths }, { unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
     await Promise.all([
       import('../config/paths.js'),
@@ -212,6 +251,7 @@ async function unlockKeystore(config: Config, passwordFile: string | undefined, 
     passphraseSource: { passwordFile, env: process.env, prompt: createHiddenPrompt() },
     keychain: createKeychain(),
     log,
+    ...(first ? { alreadyUnlocked: new Map([[first.file, first.account]]) } : {}),
   })
   return accounts.length > 0 ? createSigner({ accounts }) : null
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { ExitCode, TokenError } from '../errors/startup.js'
+import { NotFoundError, TokenError } from '../errors/startup.js'
 import { normalizeOrigin } from '../session/normalizeOrigin.js'
 import { out, printJson, reportError } from './output.js'
 import { resolveCliPaths } from './resolveCliPaths.js'
@@ -68,10 +68,9 @@ export function createTokenCommand(): Command {
     token.command('revoke <name>').description('Revoke a token; connections it opened are closed.'),
   ).action(async (name: string, flags: Common) => {
     try {
-      const revoked = (await store(flags)).revoke(name)
-      if (flags.json) printJson({ revoked, name })
-      else out(revoked ? `Token "${name}" revoked.` : `No token named "${name}".`)
-      if (!revoked) process.exitCode = ExitCode.usage
+      if (!(await store(flags)).revoke(name)) throw new NotFoundError(`No token named "${name}".`)
+      if (flags.json) printJson({ revoked: true, name })
+      else out(`Token "${name}" revoked.`)
     } catch (e) {
       process.exitCode = reportError(e)
     }

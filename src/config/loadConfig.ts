@@ -67,15 +67,24 @@ function readJsonFile(path: string, required: boolean): Json | undefined {
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
+/** Each `WALLETD_*` config variable and the key path it sets. */
+export function envConfigSources(env: NodeJS.ProcessEnv): Array<{ name: string; path: string[] }> {
+  const out: Array<{ name: string; path: string[] }> = []
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('WALLETD_') || NON_CONFIG_ENV.has(name) || raw === undefined) continue
+    out.push({ name, path: name.slice('WALLETD_'.length).split('__').map(camel) })
+  }
+  return out
+}
+
 /**
  * `WALLETD_SERVER__MAX_PAYLOAD_BYTES=2048` → `{ server: { maxPayloadBytes: 2048 } }`. Values are
  * JSON when they parse as JSON, else strings.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('WALLETD_') || NON_CONFIG_ENV.has(name) || raw === undefined) continue
-    const path = name.slice('WALLETD_'.length).split('__').map(camel)
+  for (const { name, path } of envConfigSources(env)) {
+    const raw = env[name] as string
     let value: unknown = raw
     try {
       value = JSON.parse(raw)
@@ -92,24 +101,41 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out
 }
 
-/** One line per zod issue, naming the key path and what was expected. */
-export function formatConfigIssues(error: z.ZodError): string[] {
+/**
+ * One line per zod issue, naming the key path and what was expected, and the environment
+ * variable that set it when one did (`config.servr: unknown key(s) "servr" (set by WALLETD_SERVR__PORT)`).
+ */
+export function formatConfigIssues(
+  error: z.ZodError,
+  sources: ReadonlyArray<{ name: string; path: string[] }> = [],
+): string[] {
+  const from = (paths: string[][]) => {
+    const names = sources
+      .filter((s) =>
+        paths.some((p) => p.every((k, i) => s.path[i] === k) || s.path.every((k, i) => p[i] === k)),
+      )
+      .map((s) => s.name)
+    return names.length > 0 ? ` (set by ${names.join(', ')})` : ''
+  }
   return error.issues.map((issue) => {
-    const path = ['config', ...issue.path.map(String)].join('.')
+    const at = issue.path.map(String)
+    const path = ['config', ...at].join('.')
     if (issue.code === 'unrecognized_keys')
-      return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-    return `${path}: ${issue.message}`
+      return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}${from(issue.keys.map((k) => [...at, k]))}`
+    return `${path}: ${issue.message}${from([at])}`
   })
 }
 
-/** Validates a merged config object; throws ConfigInvalidError naming each bad key. */
-export function parseConfig(input: unknown): Config {
+/** Validates a merged config object; throws ConfigInvalidError naming each bad key (and its variable). */
+export function parseConfig(
+  input: unknown,
+  sources?: ReadonlyArray<{ name: string; path: string[] }>,
+): Config {
   const result = ConfigSchema.safeParse(input)
   if (!result.success) {
-    const issues = formatConfigIssues(result.error)
-    throw new ConfigInvalidError(`The configuration is invalid: ${issues.join('; ')}`, {
-      metaMessages: issues,
-    })
+    const issues = formatConfigIssues(result.error, sources)
+    // The issues are the error's lines (printed once each), not part of its one-line message.
+    throw new ConfigInvalidError('The configuration is invalid.', { metaMessages: issues })
   }
   return result.data
 }
@@ -123,5 +149,5 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   let merged = mergeConfig(defaults, user ?? {})
   merged = mergeConfig(merged, configFromEnv(env))
   merged = mergeConfig(merged, options.overrides ?? {})
-  return Object.freeze(parseConfig(merged))
+  return Object.freeze(parseConfig(merged, envConfigSources(env)))
 }

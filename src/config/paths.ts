@@ -48,8 +48,23 @@ export type WalletdPaths = {
   watchedAssetsFile: string
   keystoreDir: string
   auditLog: string
+  /** The audit log's last sequence number and hash (detects removed trailing lines). */
+  auditHead: string
   identityKey: string
   adminSocket: string
+}
+
+/**
+ * The admin socket: `<runtimeDir>/admin.sock`; on Windows, where a Unix socket in the runtime dir
+ * is not the platform's way, the named pipe `\\.\pipe\walletd-<hash of the runtime dir>` (the pipe
+ * gets the default DACL: the creating user, SYSTEM and administrators).
+ */
+export function adminSocketPath(runtimeDir: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') {
+    const tag = createHash('sha256').update(runtimeDir).digest('hex').slice(0, 16)
+    return `\\\\.\\pipe\\walletd-${tag}`
+  }
+  return join(runtimeDir, 'admin.sock')
 }
 
 export function resolvePaths(
@@ -71,6 +86,7 @@ export function resolvePaths(
     keystoreDir: join(dataDir, 'keystore'),
     auditLog: join(dataDir, 'audit.jsonl'),
     identityKey: join(dataDir, 'identity.key'),
-    adminSocket: join(runtimeDir, 'admin.sock'),
+    auditHead: join(dataDir, 'audit.head'),
+    adminSocket: adminSocketPath(runtimeDir),
   }
 }

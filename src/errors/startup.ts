@@ -58,6 +58,20 @@ export const WrongPassphraseError = define('WALLETD_ERR_WRONG_PASSPHRASE', ExitC
 export const PolicyInvalidError = define('WALLETD_ERR_POLICY_INVALID', ExitCode.config)
 /** A policy file whose exact content was not attested with `walletd policy attest` (new or changed). */
 export const PolicyUnattestedError = define('WALLETD_ERR_POLICY_UNATTESTED', ExitCode.config)
+/** The admin socket cannot be created (start) or reached though the daemon runs (CLI). */
+export const AdminSocketError = define('WALLETD_ERR_ADMIN_SOCKET', ExitCode.failure)
+/** Something named on the command line does not exist: a token, a pending request id, an origin's grant. */
+export const NotFoundError = define('WALLETD_ERR_NOT_FOUND', ExitCode.usage)
+/** The daemon refused a decision from the CLI (it takes none: started without the cli approver). */
+export const ApprovalRefusedError = define('WALLETD_ERR_APPROVAL_REFUSED', ExitCode.failure)
+/** The audit log's hash chain is broken (a line edited, removed, reordered or cut short). */
+export const AuditLogError = define('WALLETD_ERR_AUDIT', ExitCode.failure)
+
+/** `walletd stop`: the daemon did not exit in time. */
+export const StopTimeoutError = define('WALLETD_ERR_STOP_TIMEOUT', ExitCode.failure)
+
+/** A failure walletd did not foresee (a bug, or the system refused something); the message says what. */
+export const UnexpectedError = define('WALLETD_ERR_UNEXPECTED', ExitCode.failure)
 
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
@@ -75,4 +89,10 @@ export const startupErrorClasses = [
   WrongPassphraseError,
   PolicyInvalidError,
   PolicyUnattestedError,
+  AdminSocketError,
+  NotFoundError,
+  ApprovalRefusedError,
+  AuditLogError,
+  StopTimeoutError,
+  UnexpectedError,
 ] as const

@@ -1,4 +1,5 @@
 import { compose } from './compose.js'
+import { createAuditResultMiddleware } from './middleware/auditResult.js'
 import { createAuthorizeMiddleware } from './middleware/authorize.js'
 import { createDispatchMiddleware } from './middleware/dispatch.js'
 import { createRateLimitMiddleware } from './middleware/rateLimit.js'
@@ -19,6 +20,7 @@ export function createRpcPipeline(services: Services, methods: ReadonlyMap<strin
     createAuthorizeMiddleware(),
     createRateLimitMiddleware(services),
     createRequireApprovalMiddleware(services),
+    createAuditResultMiddleware(services),
     createDispatchMiddleware(services),
   ])
   return function pipeline(ctx: RequestContext): Promise<unknown> {

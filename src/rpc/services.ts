@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ApprovalBroker } from '../approval/createApprovalBroker.js'
 import type { Policy } from '../approval/policy/policySchema.js'
 import type { WatchedAssetStore } from '../assets/createWatchedAssetStore.js'
+import type { AuditSink } from '../audit/types.js'
 import type { Config } from '../config/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { RequestLimiter } from '../ratelimit/types.js'
@@ -29,6 +30,8 @@ export interface Services {
   readonly approvals: ApprovalBroker
   /** The attested policy that runs (an approver in the broker), or null. */
   readonly policy: Policy | null
+  /** The hash-chained audit log (grants, revokes, decisions, signatures, sent transactions). */
+  readonly audit: AuditSink
   readonly limiter: RequestLimiter
   /** null while no account is unlocked (signing methods answer 4100); set once an unlock finishes. */
   signer: Signer | null

@@ -29,6 +29,8 @@ export type UnlockAccountsOptions = {
   limiter?: KdfLimiter
   /** Attempts at the terminal prompt per account. Default 3. */
   promptAttempts?: number
+  /** Accounts already decrypted (by file), e.g. the first one checked before listening: not decrypted again. */
+  alreadyUnlocked?: ReadonlyMap<string, LocalAccount>
 }
 
 /** Default location of the remembered-passphrase envelopes for a keystore directory. */
@@ -71,6 +73,13 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Local
   const seen = new Map<string, string>()
   try {
     for (const file of files) {
+      const pre = opts.alreadyUnlocked?.get(file)
+      if (pre) {
+        if (seen.has(pre.address)) throw new KeystoreError(`Account ${pre.address} appears twice`)
+        seen.set(pre.address, file)
+        accounts.push(pre)
+        continue
+      }
       const raw = readPrivateFile(file)
       let address: `0x${string}` | undefined
       try {

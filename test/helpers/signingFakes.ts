@@ -158,6 +158,7 @@ export function createSigningHarness(
       timeoutMs: 10_000,
       now,
     }),
+    audit: { record: () => {} },
     limiter: {
       take: () => ({ ok: true }),
       refund: () => {},

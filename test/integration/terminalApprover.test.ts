@@ -181,8 +181,8 @@ describe('walletd start in a terminal', () => {
     }
   })
 
-  test('without a terminal the approver is none: it says so, and every approval is refused (fail closed)', async () => {
-    const child = spawn(process.execPath, [bin, 'start', '--dev', '--port', '0'], {
+  test('--approver none: it says so, and every approval is refused (fail closed)', async () => {
+    const child = spawn(process.execPath, [bin, 'start', '--dev', '--port', '0', '--approver', 'none'], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
@@ -206,7 +206,7 @@ describe('walletd start in a terminal', () => {
         })
         child.stdout!.on('data', check)
       })
-      expect(errText).toContain('(stdin or stderr is not a terminal)')
+      expect(errText).toContain('every connect, sign, send and chain-switch request is refused')
       const ws = /WebSocket\s+(ws:\/\/\S+)/.exec(out)![1]!
       const token = /dev token\s+(\S+)/.exec(out)![1]!
       // An origin the first test did not connect (sessions persist in the data dir).

@@ -71,7 +71,9 @@ function refusedUpgrade(protocols: string[], headers: Record<string, string>) {
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
-    return statSync(path).isDirectory() ? filesUnder(path) : [path]
+    const st = statSync(path)
+    // Regular files only (the admin socket is in the runtime dir, under the data dir here).
+    return st.isDirectory() ? filesUnder(path) : st.isFile() ? [path] : []
   })
 }
 
