@@ -140,6 +140,13 @@ export const ConfigSchema = z
         ),
       })
       .strict(),
+    forwarding: z
+      .object({
+        maxLogBlockRange: positiveInt.describe(
+          'eth_getLogs / eth_newFilter: the most blocks one query may span (-32602 beyond).',
+        ),
+      })
+      .strict(),
     approval: z
       .object({
         timeoutMs: ms.describe('An approval not decided in time is rejected (4001, reason timeout).'),

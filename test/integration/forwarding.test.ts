@@ -91,17 +91,19 @@ describe('reads through walletd equal Anvil', () => {
     expect(e.map((l) => l.transactionHash)).toEqual(a.map((l) => l.transactionHash))
   })
 
-  test('a node error (bad block tag) is relayed unchanged', async () => {
-    // walletd's upstream is Anvil's WebSocket: ask Anvil the same over its WebSocket.
-    const params = ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 'not-a-tag']
+  test('a node error (a raw transaction that does not decode) is relayed unchanged', async () => {
+    // walletd's upstream is Anvil's WebSocket: ask Anvil the same over its WebSocket. (Malformed
+    // params never reach the node: walletd refuses them itself, see test/security/forwardedParams.)
+    const params = ['0xdeadbeef']
     const ws = new WebSocket(inject('anvilWsUrl'))
     await new Promise((r) => ws.once('open', r))
     const viaDirect = await new Promise<{ error: unknown }>((resolve) => {
       ws.once('message', (m) => resolve(JSON.parse(String(m))))
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params }))
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params }))
     })
     ws.close()
-    const res = await client.call('eth_getBalance', params)
+    expect(viaDirect.error).toBeDefined()
+    const res = await client.call('eth_sendRawTransaction', params)
     expect(res.error).toBeDefined()
     expect(res.error).toEqual(viaDirect.error)
   })
