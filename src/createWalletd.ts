@@ -1,10 +1,12 @@
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { createApprovalService } from './approval/createApprovalService.js'
 import type { Approver } from './approval/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
-import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
+import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC } from './dev/startAnvil.js'
+import { type SupervisedAnvil, superviseAnvil } from './dev/superviseAnvil.js'
 import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -58,7 +60,8 @@ export type Walletd = {
   readonly tokens: TokenStore
   /** The dev token (dev mode only), shown once. */
   readonly devToken: string | null
-  readonly anvil: AnvilInstance | null
+  /** The supervised dev Anvil (dev mode only): restarted with its state when it dies. */
+  readonly anvil: SupervisedAnvil | null
   /** Settles when the `unlock` option finished (at once without one); rejects when it failed. */
   readonly unlocked: Promise<void>
   close(): Promise<void>
@@ -92,11 +95,14 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
     const chains: ChainConfig[] = [...config.chains]
-    let anvil: AnvilInstance | null = null
+    let anvil: SupervisedAnvil | null = null
     if (config.dev) {
-      anvil = await startAnvil({
-        port: config.devChain.anvilPort,
-        blockTimeSeconds: config.devChain.blockTimeSeconds,
+      anvil = await superviseAnvil({
+        start: { port: config.devChain.anvilPort, blockTimeSeconds: config.devChain.blockTimeSeconds },
+        stateFile: join(paths.runtimeDir, 'dev-anvil-state.json'),
+        stateIntervalSeconds: config.devChain.stateIntervalSeconds,
+        log,
+        now,
       })
       const started = anvil
       cleanups.push(() => started.stop())
@@ -212,6 +218,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       version: VERSION,
       startedAt,
       port: () => boundPort,
+      devChain: anvil ? () => anvil.status() : null,
     })
     cleanups.push(async () => {
       // Stop accepting, drop idle keep-alive sockets, let in-flight HTTP requests finish within the

@@ -37,6 +37,7 @@ export function createStatusCommand(): Command {
           ready?: boolean
           connections?: number
           chains?: { name: string; chainId: number; connected: boolean }[]
+          reasons?: string[]
         }
         out(
           [
@@ -46,6 +47,7 @@ export function createStatusCommand(): Command {
             `  status     ${h.status ?? 'unknown'}${h.ready ? ' (ready to sign)' : ''}`,
             `  chains     ${(h.chains ?? []).map((c) => `${c.name} (${c.chainId}) ${c.connected ? 'connected' : 'DISCONNECTED'}`).join(', ')}`,
             `  connections ${h.connections ?? 0}`,
+            ...(h.reasons ?? []).map((r) => `  ! ${r}`),
           ].join('\n'),
         )
       } catch (e) {

@@ -162,6 +162,15 @@ export const ConfigSchema = z
       .object({
         anvilPort: port.describe('Port for the dev Anvil; 0 picks a free one.'),
         blockTimeSeconds: z.number().int().positive().nullable().describe('null: mine on demand.'),
+        stateIntervalSeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(3600)
+          .nullable()
+          .describe(
+            'Anvil saves its chain state this often, so a restarted dev Anvil keeps it. null: a restart begins a fresh chain.',
+          ),
       })
       .strict(),
     provider: z

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { DevChainStatus } from '../dev/superviseAnvil.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../services.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
@@ -19,6 +20,8 @@ export type CreateServerOptions = {
   startedAt: number
   /** The bound port, read by the Host guard at request time. */
   port: () => number
+  /** The dev chain's supervisor status, reported by /health and /readyz (dev mode only). */
+  devChain?: (() => DevChainStatus) | null
   /** Extra routes (e.g. the provider bundle), registered after the guard. */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -88,6 +91,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     connections: opts.connections,
     version: opts.version,
     startedAt: opts.startedAt,
+    devChain: opts.devChain ?? null,
   })
   opts.extraRoutes?.(app)
   return app

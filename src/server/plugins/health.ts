@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { DevChainStatus } from '../../dev/superviseAnvil.js'
 import type { Services } from '../../services.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 
@@ -12,6 +13,10 @@ export type HealthReport = {
   chains: { chainId: number; name: string; connected: boolean; transport: 'ws' | 'http' }[]
   signer: { unlocked: boolean; accounts: number }
   approver: string | null
+  /** Dev mode only: the supervised Anvil (down while it is being restarted, and why). */
+  devChain?: DevChainStatus
+  /** Why the daemon is degraded or not ready, one short line each; empty when ready. */
+  reasons: string[]
 }
 
 /**
@@ -23,6 +28,7 @@ export function healthReport(
   connections: ConnectionRegistry,
   version: string,
   startedAt: number,
+  devChain: (() => DevChainStatus) | null = null,
 ): HealthReport {
   const chains = services.chains.list().map((c) => {
     const up = services.upstreams.get(c.chainId)
@@ -35,7 +41,14 @@ export function healthReport(
     }
   })
   const accounts = services.signer?.accounts().length ?? 0
-  const upstreamsOk = chains.length > 0 && chains.every((c) => c.connected)
+  const dev = devChain?.()
+  const reasons: string[] = []
+  if (dev && !dev.running) reasons.push(`dev chain down: ${dev.reason ?? 'Anvil is not running'}`)
+  if (chains.length === 0) reasons.push('no chain is configured')
+  for (const c of chains) if (!c.connected) reasons.push(`chain ${c.chainId}: upstream not connected`)
+  const upstreamsOk = chains.length > 0 && chains.every((c) => c.connected) && (dev?.running ?? true)
+  if (accounts === 0) reasons.push('no account is unlocked')
+  if (services.approvals.approverName === null) reasons.push('no approver is configured')
   // Able to sign: keys unlocked, every upstream reachable, and someone (or a policy) to approve.
   const ready = upstreamsOk && accounts > 0 && services.approvals.approverName !== null
   return {
@@ -48,6 +61,8 @@ export function healthReport(
     chains,
     signer: { unlocked: accounts > 0, accounts },
     approver: services.approvals.approverName,
+    ...(dev ? { devChain: dev } : {}),
+    reasons,
   }
 }
 
@@ -58,18 +73,25 @@ export function registerHealth(
     connections,
     version,
     startedAt,
-  }: { services: Services; connections: ConnectionRegistry; version: string; startedAt: number },
+    devChain,
+  }: {
+    services: Services
+    connections: ConnectionRegistry
+    version: string
+    startedAt: number
+    devChain: (() => DevChainStatus) | null
+  },
 ) {
   app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
-    const report = healthReport(services, connections, version, startedAt)
+    const report = healthReport(services, connections, version, startedAt, devChain)
     return reply
       .code(report.ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ ready: report.ready, status: report.status })
+      .send({ ready: report.ready, status: report.status, reasons: report.reasons })
   })
   app.get('/health', async (_req, reply) => {
-    const report = healthReport(services, connections, version, startedAt)
+    const report = healthReport(services, connections, version, startedAt, devChain)
     return reply
       .code(report.status === 'ok' ? 200 : 503)
       .header('cache-control', 'no-store')
