@@ -144,6 +144,8 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
+      const { watchInspector } = await import('./watchInspector.js')
+      watchInspector(daemon.services.log)
       const { info } = daemon
       const lines = [
         `walletd ${info.version} listening (pid ${info.pid})`,
