@@ -5,6 +5,7 @@ import type { DevChainStatus } from '../dev/superviseAnvil.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../services.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
+import { createHttpErrorHandler } from './createHttpErrorHandler.js'
 import type { TokenStore } from './createTokenStore.js'
 import { registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
@@ -54,14 +55,13 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       return server
     },
   })
-  app.setErrorHandler((err, _req, reply) => {
-    const status =
-      typeof (err as { statusCode?: number }).statusCode === 'number'
-        ? (err as { statusCode: number }).statusCode
-        : 500
-    if (status >= 500) opts.services.log.error({ err }, 'http error')
-    reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })
-  })
+  app.setErrorHandler(
+    createHttpErrorHandler({
+      log: opts.services.log,
+      now: opts.services.now,
+      quietMs: opts.services.config.rateLimit.logQuietMs,
+    }),
+  )
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }))
 
   await app.register(websocket, {
@@ -83,6 +83,9 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       maxPerOrigin: opts.services.config.connections.maxPerOrigin,
       maxTotal: opts.services.config.connections.maxTotal,
     },
+    log: opts.services.log,
+    now: opts.services.now,
+    logQuietMs: opts.services.config.rateLimit.logQuietMs,
   })
   registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
   registerRpcHttp(app, { services: opts.services, handler: opts.handler })

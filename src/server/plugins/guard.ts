@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import type { Metrics } from '../../metrics.js'
+import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
+import { createRouteSet, parseRequestTarget } from '../requestTarget.js'
 
 export type GuardOptions = {
   /** The port walletd really bound (read at request time). */
@@ -12,6 +15,10 @@ export type GuardOptions = {
   connections: ConnectionRegistry
   metrics: Metrics
   limits: { maxPerOrigin: number; maxTotal: number }
+  log: Logger
+  now: () => number
+  /** Refusals are logged once per burst: at most one line per this interval (`rateLimit.logQuietMs`). */
+  logQuietMs: number
 }
 
 /** Who is calling, as established by the guard before any body or frame is read. */
@@ -51,19 +58,35 @@ function refuse(reply: FastifyReply, status: number, error: string) {
 
 /**
  * Runs in `onRequest`, before any body is read and before a WebSocket upgrade:
- * Host must be the loopback host and port (DNS rebinding, every route); health and metrics refuse
+ * Host must be the loopback host and port (DNS rebinding, every route); the request target must
+ * parse (`parseRequestTarget`: origin form, one spelling) into exactly a registered route, else
+ * 400 / 404 before any handler runs; health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
  * normalised Origin (or none: then the session is `token:<name>`); per-origin and global
  * connection caps apply to upgrades. Cookies and query-string tokens are ignored.
  */
 export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   app.decorateRequest('caller', null)
+  // The routes registered after the guard (all of them): a path must be exactly one of these.
+  const routes = createRouteSet()
+  app.addHook('onRoute', (route) => routes.add(route.url))
+  const badTargets = createRefusalLog({ quietMs: opts.logQuietMs, now: opts.now })
   app.addHook('onRequest', async (req, reply) => {
     if (!isLoopbackHost(req.headers.host, opts.port())) {
       opts.metrics.connectionsTotal.inc({ outcome: 'bad_host' })
       return refuse(reply, 403, 'forbidden host')
     }
-    const path = req.url.split('?', 1)[0]!
+    // One reading of the target, exact: the router cannot reach a route the guard did not see.
+    const target = parseRequestTarget(req.raw.url)
+    if (!target.ok) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'bad_target' })
+      const count = badTargets.refused(target.reason)
+      if (count > 0)
+        opts.log.warn({ reason: target.reason, refusals: count }, 'refused a malformed request target')
+      return refuse(reply, 400, 'bad request target')
+    }
+    if (!routes.has(target.path)) return refuse(reply, 404, 'not found')
+    const path = target.path
     if (!RPC_ROUTES.has(path)) {
       // Health and metrics are for local tools, not for web pages.
       if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
