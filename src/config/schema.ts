@@ -90,6 +90,10 @@ export const ConfigSchema = z
     connections: z
       .object({
         maxPerOrigin: positiveInt,
+        maxPerDomain: positiveInt.describe(
+          'Open WebSockets per registrable domain (eTLD+1) of the origin, all its subdomains together.',
+        ),
+        maxPerToken: positiveInt.describe('Open WebSockets per host token, whatever origins it presents.'),
         maxTotal: positiveInt,
         maxInFlightPerConnection: positiveInt,
         maxSubscriptionsPerConnection: positiveInt,

@@ -79,10 +79,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     tokens: opts.tokens,
     connections: opts.connections,
     metrics: opts.services.metrics,
-    limits: {
-      maxPerOrigin: opts.services.config.connections.maxPerOrigin,
-      maxTotal: opts.services.config.connections.maxTotal,
-    },
+    limits: opts.services.config.connections,
     log: opts.services.log,
     now: opts.services.now,
     logQuietMs: opts.services.config.rateLimit.logQuietMs,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Metrics } from '../../metrics.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
+import { type ConnectionLimits, capRefusal } from '../capRefusal.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
@@ -14,7 +15,7 @@ export type GuardOptions = {
   tokens: TokenStore
   connections: ConnectionRegistry
   metrics: Metrics
-  limits: { maxPerOrigin: number; maxTotal: number }
+  limits: ConnectionLimits
   log: Logger
   now: () => number
   /** Refusals are logged once per burst: at most one line per this interval (`rateLimit.logQuietMs`). */
@@ -62,8 +63,8 @@ function refuse(reply: FastifyReply, status: number, error: string) {
  * parse (`parseRequestTarget`: origin form, one spelling) into exactly a registered route, else
  * 400 / 404 before any handler runs; health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
- * normalised Origin (or none: then the session is `token:<name>`); per-origin and global
- * connection caps apply to upgrades. Cookies and query-string tokens are ignored.
+ * normalised Origin (or none: then the session is `token:<name>`); the connection caps (global,
+ * per token, per registrable domain, per origin: `capRefusal`) apply to upgrades. Cookies and query-string tokens are ignored.
  */
 export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   app.decorateRequest('caller', null)
@@ -108,13 +109,10 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     }
     const caller: Caller = { origin: origin ?? `token:${tokenName}`, tokenName }
     if (req.headers.upgrade !== undefined) {
-      if (opts.connections.total >= opts.limits.maxTotal) {
-        opts.metrics.connectionsTotal.inc({ outcome: 'cap_total' })
-        return refuse(reply, 429, 'too many connections')
-      }
-      if (opts.connections.countFor(caller.origin) >= opts.limits.maxPerOrigin) {
-        opts.metrics.connectionsTotal.inc({ outcome: 'cap_origin' })
-        return refuse(reply, 429, 'too many connections from this origin')
+      const cap = capRefusal(opts.connections, opts.limits, caller)
+      if (cap) {
+        opts.metrics.connectionsTotal.inc({ outcome: cap.outcome })
+        return refuse(reply, 429, cap.message)
       }
     }
     req.caller = caller
