@@ -5,7 +5,7 @@ import type { DevChainStatus } from '../dev/superviseAnvil.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../services.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
-import { createHttpErrorHandler } from './createHttpErrorHandler.js'
+import { createFrameworkErrorHandler, createHttpErrorHandler } from './createHttpErrorHandler.js'
 import type { TokenStore } from './createTokenStore.js'
 import { registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
@@ -41,6 +41,12 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     keepAliveTimeout: s.keepAliveTimeoutMs,
     connectionTimeout: s.requestTimeoutMs,
     return503OnClosing: true,
+    frameworkErrors: createFrameworkErrorHandler({
+      log: opts.services.log,
+      now: opts.services.now,
+      quietMs: opts.services.config.rateLimit.logQuietMs,
+      metrics: opts.services.metrics,
+    }),
     serverFactory: (handler) => {
       const server: Server = createHttpServer(
         {

@@ -117,6 +117,22 @@ describe('non-canonical request targets are refused before any handler', () => {
     expect(res.text).not.toContain('0x7a69')
   })
 
+  test.each(['/%zz', '/%72pc', 'http://PORT/rpc', '/nope'])(
+    'a refused upgrade to %s: the daemon closes the socket itself',
+    async (spelling) => {
+      const socket = netConnect(d.port, '127.0.0.1')
+      let text = ''
+      socket.on('data', (c) => (text += c))
+      const closed = new Promise<void>((r) => socket.once('close', () => r()))
+      socket.on('end', () => socket.end())
+      const headers = Object.entries(upgrade()).map(([k, v]) => `${k}: ${v}`)
+      socket.write(`GET ${spelling.replace('PORT', host())} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`)
+      await closed
+      expect(text).toMatch(/^HTTP\/1\.1 40[04]/)
+      expect(text).not.toContain('%zz')
+    },
+  )
+
   test('the canonical targets still work: /rpc (with a query) and /health', async () => {
     const ok = await raw('POST /rpc', post({ authorization: `Bearer ${d.token}` }), BODY)
     expect(ok.status).toBe(200)
