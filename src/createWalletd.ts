@@ -14,6 +14,7 @@ import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
+import { isLocked, visibleAccounts } from './rpc/permissions.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
@@ -308,6 +309,18 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       ? options.unlock(log).then((unlockedSigner) => {
           if (unlockedSigner) services.signer = unlockedSigner
           log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
+          // While locked, granted origins saw no accounts: tell their open connections.
+          if (!isLocked(services)) {
+            for (const conn of connections.all()) {
+              const accounts = visibleAccounts(services, conn.origin)
+              if (accounts.length === 0) continue
+              conn.notify?.({
+                jsonrpc: '2.0',
+                method: 'walletd_accountsChanged',
+                params: [accounts.map((a) => a.toLowerCase())],
+              })
+            }
+          }
         })
       : Promise.resolve()
     unlocked.catch(() => {})

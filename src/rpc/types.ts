@@ -77,7 +77,11 @@ export type HandlerArgs<P, S> = {
   prepared: unknown
 }
 
-export type Permission = 'none' | 'accounts'
+/**
+ * `none`: anyone with a connection; `unlocked`: walletd must hold an unlocked account (connect
+ * requests); `accounts`: unlocked, and the session granted every account the request acts for.
+ */
+export type Permission = 'none' | 'unlocked' | 'accounts'
 export type ApprovalPolicy = 'never' | 'always'
 
 /**

@@ -6,7 +6,7 @@ import { zNoParams } from '../schemas/primitives.js'
 export const ethRequestAccounts = defineMethod({
   method: 'eth_requestAccounts',
   params: zNoParams,
-  permission: 'none',
+  permission: 'unlocked',
   cost: 'prompt',
   approval: ({ ctx, services }) => (services.sessions.peek(ctx.conn.origin)?.grantedAt ?? null) === null,
   prepare: async ({ ctx, services }) => {

@@ -6,7 +6,7 @@ import { connectableAccounts, permissionsOf } from '../permissions.js'
 export const walletRequestPermissions = defineMethod({
   method: 'wallet_requestPermissions',
   params: z.tuple([z.object({ eth_accounts: z.object({}).loose() }).strict()]),
-  permission: 'none',
+  permission: 'unlocked',
   cost: 'prompt',
   approval: 'always',
   prepare: async ({ ctx, services }) => {

@@ -1,15 +1,21 @@
 import { UnauthorizedError } from '../../errors/rpc.js'
-import type { SessionStore } from '../../session/createSessionStore.js'
+import type { Services } from '../../services.js'
+import { isLocked, lockedError } from '../permissions.js'
 import type { Middleware } from '../types.js'
 
 /**
- * Methods that need the `eth_accounts` permission require a grant for the origin, and every
+ * Connect and signing methods (permission `unlocked` or `accounts`) are refused while walletd is
+ * locked (4100, `data.reason: "locked"`), before any prompt and whatever the origin was granted.
+ * Methods that need the `eth_accounts` permission also require a grant for the origin, and every
  * account the request acts for must be one the origin was given (4100 otherwise).
  */
-export function createAuthorizeMiddleware({ sessions }: { sessions: SessionStore }): Middleware {
+export function createAuthorizeMiddleware(services: Pick<Services, 'sessions' | 'signer'>): Middleware {
+  const { sessions } = services
   return async function authorize(ctx, next) {
     const method = ctx.method!
     if (method.permission === 'none') return next()
+    if (isLocked(services)) throw lockedError()
+    if (method.permission === 'unlocked') return next()
     const session = sessions.peek(ctx.conn.origin)
     if (!session || session.grantedAt === null || session.accounts.length === 0) {
       throw new UnauthorizedError({
