@@ -86,7 +86,11 @@ export const ConfigSchema = z
         heartbeatMs: ms.describe('Ping interval; a socket that misses a pong is terminated.'),
         shutdownGraceMs: ms,
       })
-      .strict(),
+      .strict()
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
+        message: 'headersTimeoutMs must be at most requestTimeoutMs',
+        path: ['headersTimeoutMs'],
+      }),
     connections: z
       .object({
         maxPerOrigin: positiveInt,

@@ -7,6 +7,7 @@ import type { Services } from '../services.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
 import { createFrameworkErrorHandler, createHttpErrorHandler } from './createHttpErrorHandler.js'
 import type { TokenStore } from './createTokenStore.js'
+import { httpServerTimeouts } from './httpTimeouts.js'
 import { registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
 import { registerRpcHttp } from './plugins/rpcHttp.js'
@@ -37,9 +38,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   const app = Fastify({
     logger: false,
     bodyLimit: s.maxPayloadBytes,
-    requestTimeout: s.requestTimeoutMs,
-    keepAliveTimeout: s.keepAliveTimeoutMs,
-    connectionTimeout: s.requestTimeoutMs,
+    // Timeouts are the node server's (serverFactory below): fastify's own options would not apply.
     return503OnClosing: true,
     frameworkErrors: createFrameworkErrorHandler({
       log: opts.services.log,
@@ -51,9 +50,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       const server: Server = createHttpServer(
         {
           maxHeaderSize: s.maxHeaderBytes,
-          requestTimeout: s.requestTimeoutMs,
-          headersTimeout: s.headersTimeoutMs,
-          keepAliveTimeout: s.keepAliveTimeoutMs,
+          ...httpServerTimeouts(s),
         },
         handler,
       )
