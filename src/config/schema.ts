@@ -140,6 +140,9 @@ export const ConfigSchema = z
           ),
         connection: RateTierSchema.describe('Every frame of a connection, before parsing.'),
         global: RateTierSchema.describe('All requests of all origins.'),
+        authFailures: RateTierSchema.describe(
+          'Failed host-token checks, all callers together; past it failures get 429 + Retry-After.',
+        ),
         maxKeys: positiveInt.describe(
           'Buckets kept at most per kind (origins, domains, connections); buckets that are full again are forgotten first, then the least recently used.',
         ),

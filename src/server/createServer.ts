@@ -86,6 +86,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     log: opts.services.log,
     now: opts.services.now,
     logQuietMs: opts.services.config.rateLimit.logQuietMs,
+    authBudget: opts.services.config.rateLimit.enabled ? opts.services.config.rateLimit.authFailures : null,
   })
   registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
   registerRpcHttp(app, { services: opts.services, handler: opts.handler })

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import type { RateTier } from '../../config/schema.js'
 import type { Metrics } from '../../metrics.js'
 import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
 import { type ConnectionLimits, capRefusal } from '../capRefusal.js'
+import { createAuthGate } from '../createAuthGate.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
@@ -20,6 +22,8 @@ export type GuardOptions = {
   now: () => number
   /** Refusals are logged once per burst: at most one line per this interval (`rateLimit.logQuietMs`). */
   logQuietMs: number
+  /** The global budget of failed token checks (`rateLimit.authFailures`); null: not throttled. */
+  authBudget: RateTier | null
 }
 
 /** Who is calling, as established by the guard before any body or frame is read. */
@@ -61,7 +65,8 @@ function refuse(reply: FastifyReply, status: number, error: string) {
  * Runs in `onRequest`, before any body is read and before a WebSocket upgrade:
  * Host must be the loopback host and port (DNS rebinding, every route); the request target must
  * parse (`parseRequestTarget`: origin form, one spelling) into exactly a registered route, else
- * 400 / 404 before any handler runs; health and metrics refuse
+ * 400 / 404 before any handler runs; token failures are counted, logged once per burst and
+ * throttled (`createAuthGate`: 429 past `rateLimit.authFailures`); health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
  * normalised Origin (or none: then the session is `token:<name>`); the connection caps (global,
  * per token, per registrable domain, per origin: `capRefusal`) apply to upgrades. Cookies and query-string tokens are ignored.
@@ -72,6 +77,14 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   const routes = createRouteSet()
   app.addHook('onRoute', (route) => routes.add(route.url))
   const badTargets = createRefusalLog({ quietMs: opts.logQuietMs, now: opts.now })
+  const auth = createAuthGate({
+    tokens: opts.tokens,
+    budget: opts.authBudget,
+    metrics: opts.metrics,
+    log: opts.log,
+    now: opts.now,
+    quietMs: opts.logQuietMs,
+  })
   app.addHook('onRequest', async (req, reply) => {
     if (!isLoopbackHost(req.headers.host, opts.port())) {
       opts.metrics.connectionsTotal.inc({ outcome: 'bad_host' })
@@ -102,11 +115,17 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
       origin = normalized.origin
     }
-    const tokenName = opts.tokens.verify(presentedToken(req), origin)
-    if (tokenName === null) {
+    const verdict = auth.check(presentedToken(req), origin)
+    if (!verdict.ok) {
+      if (verdict.status === 429) {
+        opts.metrics.connectionsTotal.inc({ outcome: 'auth_throttled' })
+        reply.header('retry-after', String(verdict.retryAfterSeconds))
+        return refuse(reply, 429, 'too many failed authentications; retry later')
+      }
       opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
       return refuse(reply, 401, 'a valid host token is required')
     }
+    const { tokenName } = verdict
     const caller: Caller = { origin: origin ?? `token:${tokenName}`, tokenName }
     if (req.headers.upgrade !== undefined) {
       const cap = capRefusal(opts.connections, opts.limits, caller)
