@@ -52,11 +52,15 @@ export type StartTestDaemonOptions = {
   /** Upstream URL (default: the shared Anvil's WebSocket URL). */
   upstreamUrl?: string
   logger?: Logger
+  /** Level of the log sink (default debug: every request's line is kept in memory). */
+  logLevel?: 'debug' | 'info' | 'warn'
   /**
    * Passed to createWalletd: unlocks accounts after the server listens (see `daemon.unlocked`).
    * Pass `signer: null` with it to start without Anvil's accounts.
    */
   unlock?: WalletdOptions['unlock']
+  /** The daemon's clock (rate limits, refusal logs, sessions); a fake one makes refills exact. */
+  now?: () => number
 }
 
 /**
@@ -66,7 +70,7 @@ export type StartTestDaemonOptions = {
 export async function startTestDaemon(options: StartTestDaemonOptions = {}): Promise<TestDaemon> {
   const dataDir = mkdtempSync(join(tmpdir(), 'walletd-test-'))
   const upstreamUrl = options.upstreamUrl ?? inject('anvilWsUrl')
-  const sink = createLogSink('debug')
+  const sink = createLogSink(options.logLevel ?? 'debug')
   const logger = options.logger ?? sink.logger
   const base: DeepPartial<Config> = {
     dataDir,
@@ -94,6 +98,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     signer: options.signer === undefined ? devSigner() : options.signer,
     logger,
     ...(options.unlock ? { unlock: options.unlock } : {}),
+    ...(options.now ? { now: options.now } : {}),
   })
   const { token } = daemon.tokens.create('test')
   const baseUrl = `http://127.0.0.1:${daemon.port}`

@@ -39,9 +39,23 @@ beforeAll(async () => {
   await waitForReceipt(await anvilRpc('eth_sendTransaction', [{ from, to: logContract, data: '0x' }]))
 })
 
+/** Live eth_subscribe subscriptions in walletd (all connections). */
+const liveSubscriptions = async () =>
+  (await d.daemon.services.metrics.subscriptionsActive.get()).values[0]?.value ?? 0
+
+/** Polls a condition (an event walletd reports), never a fixed sleep. */
+async function until(what: string, fn: () => Promise<boolean>) {
+  for (let i = 0; i < 500; i++) {
+    if (await fn()) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
 afterAll(async () => {
   await ethersProvider?.removeAllListeners()
-  await new Promise((r) => setTimeout(r, 100))
+  // ethers unsubscribes asynchronously: wait until walletd has seen it before destroying.
+  if (d) await until('ethers to unsubscribe', async () => (await liveSubscriptions()) === 0)
   await ethersProvider?.destroy()
   await client?.close()
   await d?.close()
@@ -142,8 +156,10 @@ describe('subscriptions', () => {
   })
 
   test('ethers block events through walletd', async () => {
+    const before = await liveSubscriptions()
     const got = new Promise<number>((resolve) => ethersProvider.once('block', resolve))
-    await new Promise((r) => setTimeout(r, 200))
+    // Mine only once ethers' newHeads subscription is live in walletd.
+    await until('ethers to subscribe', async () => (await liveSubscriptions()) > before)
     await anvilRpc('evm_mine')
     const n = await got
     expect(n).toBeGreaterThan(0)

@@ -133,6 +133,8 @@ export function registerRpcSocket(
     heartbeat.unref()
 
     socket.on('message', (data, isBinary) => {
+      // Closing (flooding, revoked token, shutdown): frames still in the pipe are dropped unread.
+      if (socket.readyState !== socket.OPEN) return
       if (isBinary) {
         send(
           errorFrame(
