@@ -59,6 +59,11 @@ export type StartTestDaemonOptions = {
    * Pass `signer: null` with it to start without Anvil's accounts.
    */
   unlock?: WalletdOptions['unlock']
+  /**
+   * An existing data dir (a restart test starts a second daemon on the first one's); it is kept on
+   * close. Default: a fresh temporary one, removed on close.
+   */
+  dataDir?: string
   /** The daemon's clock (rate limits, refusal logs, sessions); a fake one makes refills exact. */
   now?: () => number
 }
@@ -68,7 +73,7 @@ export type StartTestDaemonOptions = {
  * temporary data dir and a host token. Logs go to a sink the test can search.
  */
 export async function startTestDaemon(options: StartTestDaemonOptions = {}): Promise<TestDaemon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'walletd-test-'))
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'walletd-test-'))
   const upstreamUrl = options.upstreamUrl ?? inject('anvilWsUrl')
   const sink = createLogSink(options.logLevel ?? 'debug')
   const logger = options.logger ?? sink.logger
@@ -100,7 +105,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     ...(options.unlock ? { unlock: options.unlock } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
-  const { token } = daemon.tokens.create('test')
+  const { token } = daemon.tokens.create('test', { replace: true })
   const baseUrl = `http://127.0.0.1:${daemon.port}`
   return {
     daemon,
@@ -133,7 +138,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     },
     async close() {
       await daemon.close()
-      rmSync(dataDir, { recursive: true, force: true })
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
