@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -50,12 +50,25 @@ beforeAll(async () => {
   }
   if (!has('dbus-daemon') || !has('gnome-keyring-daemon')) return
   const home = mkdtempSync(join(tmpdir(), 'walletd-keyring-'))
+  // A session bus without service activation: with the standard service dirs, the first client
+  // call could activate a second gnome-keyring-daemon (no --unlock, so no default collection)
+  // before ours registers, and storing would then fail with "no result found" for good.
+  const config = join(home, 'bus.conf')
+  writeFileSync(
+    config,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=${home}</listen>
+  <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>
+`,
+  )
   const bus = spawnSync(
     'dbus-daemon',
-    ['--session', '--fork', '--nopidfile', '--print-address=1', '--print-pid=1'],
-    {
-      encoding: 'utf8',
-    },
+    [`--config-file=${config}`, '--fork', '--nopidfile', '--print-address=1', '--print-pid=1'],
+    { encoding: 'utf8' },
   )
   const [address, pid] = bus.stdout.trim().split('\n')
   if (!address || !pid) return
