@@ -69,7 +69,8 @@ function refuse(reply: FastifyReply, status: number, error: string) {
  * throttled (`createAuthGate`: 429 past `rateLimit.authFailures`); health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
  * normalised Origin (or none: then the session is `token:<name>`); the connection caps (global,
- * per token, per registrable domain, per origin: `capRefusal`) apply to upgrades. Cookies and query-string tokens are ignored.
+ * per token, per registrable domain, per origin: `capRefusal`) apply to upgrades. Cookies and
+ * query-string tokens are ignored.
  */
 export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   app.decorateRequest('caller', null)
