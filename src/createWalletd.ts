@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { approvalAuditEvent } from './approval/approvalAuditEvent.js'
@@ -10,7 +11,8 @@ import { type AuditLog, createAuditLog } from './audit/createAuditLog.js'
 import type { AuditSink } from './audit/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
-import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
+import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC } from './dev/startAnvil.js'
+import { type SupervisedAnvil, superviseAnvil } from './dev/superviseAnvil.js'
 import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -19,6 +21,7 @@ import { createAdminMethodTable } from './rpc/admin/index.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
+import { isLocked, visibleAccounts } from './rpc/permissions.js'
 import type { Services } from './rpc/services.js'
 import { type AdminSocket, listenAdminSocket } from './server/createAdminSocket.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
@@ -92,7 +95,8 @@ export type Walletd = {
   readonly tokens: TokenStore
   /** The dev token (dev mode only), shown once. */
   readonly devToken: string | null
-  readonly anvil: AnvilInstance | null
+  /** The supervised dev Anvil (dev mode only): restarted with its state when it dies. */
+  readonly anvil: SupervisedAnvil | null
   /** Settles when the `unlock` option finished (at once without one); rejects when it failed. */
   readonly unlocked: Promise<void>
   /** The admin socket's path, or null without one. */
@@ -128,11 +132,14 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
     const chains: ChainConfig[] = [...config.chains]
-    let anvil: AnvilInstance | null = null
+    let anvil: SupervisedAnvil | null = null
     if (config.dev) {
-      anvil = await startAnvil({
-        port: config.devChain.anvilPort,
-        blockTimeSeconds: config.devChain.blockTimeSeconds,
+      anvil = await superviseAnvil({
+        start: { port: config.devChain.anvilPort, blockTimeSeconds: config.devChain.blockTimeSeconds },
+        stateFile: join(paths.runtimeDir, 'dev-anvil-state.json'),
+        stateIntervalSeconds: config.devChain.stateIntervalSeconds,
+        log,
+        now,
       })
       const started = anvil
       cleanups.push(() => started.stop())
@@ -311,6 +318,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       version: VERSION,
       startedAt,
       port: () => boundPort,
+      devChain: anvil ? () => anvil.status() : null,
     })
     cleanups.push(async () => {
       // Stop accepting, drop idle keep-alive sockets, let in-flight HTTP requests finish within the
@@ -431,6 +439,18 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       ? options.unlock(log).then((unlockedSigner) => {
           if (unlockedSigner) services.signer = unlockedSigner
           log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
+          // While locked, granted origins saw no accounts: tell their open connections.
+          if (!isLocked(services)) {
+            for (const conn of connections.all()) {
+              const accounts = visibleAccounts(services, sessions.view(conn.origin))
+              if (accounts.length === 0) continue
+              conn.notify?.({
+                jsonrpc: '2.0',
+                method: 'walletd_accountsChanged',
+                params: [accounts.map((a) => a.toLowerCase())],
+              })
+            }
+          }
         })
       : Promise.resolve()
     unlocked.catch(() => {})

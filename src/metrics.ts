@@ -65,6 +65,12 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}) 
     labelNames: ['code'] as const,
     registers: [registry],
   })
+  const authFailures = new Counter({
+    name: 'walletd_auth_failures_total',
+    help: 'Failed host-token authentications, by reason (missing, malformed, invalid).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   const subscriptionsActive = new Gauge({
     name: 'walletd_subscriptions_active',
     help: 'Live eth_subscribe subscriptions.',
@@ -82,5 +88,6 @@ export function createMetrics({ defaults = true }: { defaults?: boolean } = {}) 
     approvals,
     errors,
     subscriptionsActive,
+    authFailures,
   }
 }

@@ -191,6 +191,8 @@ export function createStartCommand(): Command {
         return
       }
       const started = daemon
+      const { watchInspector } = await import('./watchInspector.js')
+      watchInspector(daemon.services.log)
       const { info } = daemon
       const lines = [
         `walletd ${info.version} listening (pid ${info.pid})`,

@@ -86,10 +86,18 @@ export const ConfigSchema = z
         heartbeatMs: ms.describe('Ping interval; a socket that misses a pong is terminated.'),
         shutdownGraceMs: ms,
       })
-      .strict(),
+      .strict()
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, {
+        message: 'headersTimeoutMs must be at most requestTimeoutMs',
+        path: ['headersTimeoutMs'],
+      }),
     connections: z
       .object({
         maxPerOrigin: positiveInt,
+        maxPerDomain: positiveInt.describe(
+          'Open WebSockets per registrable domain (eTLD+1) of the origin, all its subdomains together.',
+        ),
+        maxPerToken: positiveInt.describe('Open WebSockets per host token, whatever origins it presents.'),
         maxTotal: positiveInt,
         maxInFlightPerConnection: positiveInt,
         maxSubscriptionsPerConnection: positiveInt,
@@ -132,11 +140,21 @@ export const ConfigSchema = z
           ),
         connection: RateTierSchema.describe('Every frame of a connection, before parsing.'),
         global: RateTierSchema.describe('All requests of all origins.'),
+        authFailures: RateTierSchema.describe(
+          'Failed host-token checks, all callers together; past it failures get 429 + Retry-After.',
+        ),
         maxKeys: positiveInt.describe(
           'Buckets kept at most per kind (origins, domains, connections); buckets that are full again are forgotten first, then the least recently used.',
         ),
         logQuietMs: ms.describe(
           'A refused key is logged once, then at most once per this interval (with a count).',
+        ),
+      })
+      .strict(),
+    forwarding: z
+      .object({
+        maxLogBlockRange: positiveInt.describe(
+          'eth_getLogs / eth_newFilter: the most blocks one query may span (-32602 beyond).',
         ),
       })
       .strict(),
@@ -162,6 +180,15 @@ export const ConfigSchema = z
       .object({
         anvilPort: port.describe('Port for the dev Anvil; 0 picks a free one.'),
         blockTimeSeconds: z.number().int().positive().nullable().describe('null: mine on demand.'),
+        stateIntervalSeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(3600)
+          .nullable()
+          .describe(
+            'Anvil saves its chain state this often, so a restarted dev Anvil keeps it. null: a restart begins a fresh chain.',
+          ),
       })
       .strict(),
     provider: z

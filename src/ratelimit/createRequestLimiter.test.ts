@@ -23,6 +23,7 @@ const config = (over: Partial<RateLimitConfig> = {}): RateLimitConfig => ({
   domainFactor: 2,
   connection: { burst: 3, perSecond: 1 },
   global: { burst: 1_000_000, perSecond: 1_000_000 },
+  authFailures: { burst: 100, perSecond: 1 },
   maxKeys: 1000,
   logQuietMs: 10_000,
   ...over,

@@ -17,7 +17,7 @@ export function createRpcPipeline(services: Services, methods: ReadonlyMap<strin
   const resolve = createMethodResolver(methods)
   const steps = compose([
     createValidateParamsMiddleware(),
-    createAuthorizeMiddleware(),
+    createAuthorizeMiddleware(services),
     createRateLimitMiddleware(services),
     createRequireApprovalMiddleware(services),
     createAuditResultMiddleware(services),

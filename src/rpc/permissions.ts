@@ -19,6 +19,29 @@ export function permissionsOf(session: Session | undefined) {
   ]
 }
 
+/**
+ * Locked: walletd holds no unlocked account (the keystore unlock is still running, or it failed, or
+ * there is no keystore). Granted accounts are then not given out at all.
+ */
+export function isLocked(services: Pick<Services, 'signer'>): boolean {
+  return (services.signer?.accounts().length ?? 0) === 0
+}
+
+/** 4100 with `data.reason: "locked"`: a connect or signing request while walletd is locked. */
+export function lockedError() {
+  return new UnauthorizedError({
+    message:
+      'walletd is locked: no account is unlocked (the keystore is still being unlocked, or unlocking failed). Try again once it is unlocked.',
+    data: { reason: 'locked' },
+  })
+}
+
+/** The accounts `eth_accounts` shows the session: its grant, or `[]` before a grant or while locked. */
+export function visibleAccounts(services: Pick<Services, 'signer'>, session: Session): readonly Address[] {
+  if (isLocked(services)) return []
+  return session.accounts
+}
+
 /** The accounts a connect request may offer: the signer's unlocked accounts. */
 export function connectableAccounts(services: Services): readonly Address[] {
   const accounts = services.signer?.accounts() ?? []

@@ -86,7 +86,11 @@ export type HandlerArgs<P, Prepared> = MethodArgs<P> & {
   approved: Approved<Prepared> | undefined
 }
 
-export type Permission = 'none' | 'accounts'
+/**
+ * `none`: anyone with a connection; `unlocked`: walletd must hold an unlocked account (connect
+ * requests); `accounts`: unlocked, and the session granted every account the request acts for.
+ */
+export type Permission = 'none' | 'unlocked' | 'accounts'
 
 /**
  * A method's approval: the kind of prompt it makes, what approving takes, when it applies, and

@@ -1,3 +1,4 @@
+import { registrableDomainOf } from '../ratelimit/registrableDomainOf.js'
 import type { Connection } from '../rpc/types.js'
 
 export type LiveConnection = Connection & {
@@ -7,9 +8,23 @@ export type LiveConnection = Connection & {
 
 export type ConnectionRegistry = ReturnType<typeof createConnectionRegistry>
 
-/** Live WebSocket connections by origin, for caps and for pushing session events. */
+/** Adds `delta` to the count of `key` (a missing key is 0; a count of 0 is forgotten). */
+function bump(counts: Map<string, number>, key: string | null, delta: number) {
+  if (key === null) return
+  const n = (counts.get(key) ?? 0) + delta
+  if (n <= 0) counts.delete(key)
+  else counts.set(key, n)
+}
+
+/**
+ * Live WebSocket connections by origin, for pushing session events, and their counts per origin,
+ * per host token and per registrable domain, for the connection caps (`capRefusal`).
+ */
 export function createConnectionRegistry() {
   const byOrigin = new Map<string, Set<LiveConnection>>()
+  const perToken = new Map<string, number>()
+  const perDomain = new Map<string, number>()
+  const domainOf = new Map<LiveConnection, string | null>()
   let total = 0
   return {
     get total() {
@@ -18,20 +33,35 @@ export function createConnectionRegistry() {
     countFor(origin: string): number {
       return byOrigin.get(origin)?.size ?? 0
     },
+    countForToken(tokenName: string): number {
+      return perToken.get(tokenName) ?? 0
+    },
+    /** Connections whose origin has this registrable domain (eTLD+1, see `registrableDomainOf`). */
+    countForDomain(domain: string): number {
+      return perDomain.get(domain) ?? 0
+    },
     add(conn: LiveConnection) {
       let set = byOrigin.get(conn.origin)
       if (!set) {
         set = new Set()
         byOrigin.set(conn.origin, set)
       }
+      if (set.has(conn)) return
       set.add(conn)
       total++
+      const domain = registrableDomainOf(conn.origin)
+      domainOf.set(conn, domain)
+      bump(perDomain, domain, 1)
+      bump(perToken, conn.tokenName, 1)
     },
     remove(conn: LiveConnection) {
       const set = byOrigin.get(conn.origin)
       if (set?.delete(conn)) {
         total--
         if (set.size === 0) byOrigin.delete(conn.origin)
+        bump(perDomain, domainOf.get(conn) ?? null, -1)
+        domainOf.delete(conn)
+        bump(perToken, conn.tokenName, -1)
       }
     },
     forOrigin(origin: string): readonly LiveConnection[] {

@@ -1,10 +1,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { DevChainStatus } from '../dev/superviseAnvil.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../rpc/services.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
+import { createFrameworkErrorHandler, createHttpErrorHandler } from './createHttpErrorHandler.js'
 import type { TokenStore } from './createTokenStore.js'
+import { httpServerTimeouts } from './httpTimeouts.js'
 import { registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
 import { registerRpcHttp } from './plugins/rpcHttp.js'
@@ -19,6 +22,8 @@ export type CreateServerOptions = {
   startedAt: number
   /** The bound port, read by the Host guard at request time. */
   port: () => number
+  /** The dev chain's supervisor status, reported by /health and /readyz (dev mode only). */
+  devChain?: (() => DevChainStatus) | null
   /** Extra routes (e.g. the provider bundle), registered after the guard. */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -33,17 +38,19 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   const app = Fastify({
     logger: false,
     bodyLimit: s.maxPayloadBytes,
-    requestTimeout: s.requestTimeoutMs,
-    keepAliveTimeout: s.keepAliveTimeoutMs,
-    connectionTimeout: s.requestTimeoutMs,
+    // Timeouts are the node server's (serverFactory below): fastify's own options would not apply.
     return503OnClosing: true,
+    frameworkErrors: createFrameworkErrorHandler({
+      log: opts.services.log,
+      now: opts.services.now,
+      quietMs: opts.services.config.rateLimit.logQuietMs,
+      metrics: opts.services.metrics,
+    }),
     serverFactory: (handler) => {
       const server: Server = createHttpServer(
         {
           maxHeaderSize: s.maxHeaderBytes,
-          requestTimeout: s.requestTimeoutMs,
-          headersTimeout: s.headersTimeoutMs,
-          keepAliveTimeout: s.keepAliveTimeoutMs,
+          ...httpServerTimeouts(s),
         },
         handler,
       )
@@ -51,14 +58,13 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       return server
     },
   })
-  app.setErrorHandler((err, _req, reply) => {
-    const status =
-      typeof (err as { statusCode?: number }).statusCode === 'number'
-        ? (err as { statusCode: number }).statusCode
-        : 500
-    if (status >= 500) opts.services.log.error({ err }, 'http error')
-    reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message })
-  })
+  app.setErrorHandler(
+    createHttpErrorHandler({
+      log: opts.services.log,
+      now: opts.services.now,
+      quietMs: opts.services.config.rateLimit.logQuietMs,
+    }),
+  )
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }))
 
   await app.register(websocket, {
@@ -76,10 +82,11 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     tokens: opts.tokens,
     connections: opts.connections,
     metrics: opts.services.metrics,
-    limits: {
-      maxPerOrigin: opts.services.config.connections.maxPerOrigin,
-      maxTotal: opts.services.config.connections.maxTotal,
-    },
+    limits: opts.services.config.connections,
+    log: opts.services.log,
+    now: opts.services.now,
+    logQuietMs: opts.services.config.rateLimit.logQuietMs,
+    authBudget: opts.services.config.rateLimit.enabled ? opts.services.config.rateLimit.authFailures : null,
   })
   registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
   registerRpcHttp(app, { services: opts.services, handler: opts.handler })
@@ -88,6 +95,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     connections: opts.connections,
     version: opts.version,
     startedAt: opts.startedAt,
+    devChain: opts.devChain ?? null,
   })
   opts.extraRoutes?.(app)
   return app

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
@@ -55,4 +55,32 @@ test('names are validated and not silently replaced', () => {
   expect(() => store.create('x')).toThrow(/already exists/)
   expect(store.list().map((t) => t.name)).toEqual(['x'])
   expect(JSON.stringify(store.list())).not.toContain('hash')
+})
+
+test('a tokens.json that stops parsing authorises nobody (fail closed), until it is valid again', () => {
+  const f = file()
+  const store = createTokenStore({ file: f })
+  const { token } = store.create('host')
+  const good = readFileSync(f, 'utf8')
+  expect(store.verify(token, null)).toBe('host')
+  // Each bad content follows the good file (and has another size), so the store sees each change.
+  for (const bad of [
+    '{not json',
+    '{"tokens": {"host": 1}}',
+    `{"tokens": [{"name": "host", "hash": "${'0'.repeat(63)}"}]}`,
+    'null',
+    '',
+  ]) {
+    writeFileSync(f, good)
+    expect(store.verify(token, null)).toBe('host')
+    writeFileSync(f, bad)
+    expect(store.verify(token, null), JSON.stringify(bad)).toBeNull()
+    expect(store.list()).toEqual([])
+  }
+  writeFileSync(f, good)
+  expect(store.verify(token, null)).toBe('host')
+  unlinkSync(f)
+  expect(store.verify(token, null)).toBeNull()
+  writeFileSync(f, good)
+  expect(store.verify(token, 'https://app.example')).toBe('host')
 })

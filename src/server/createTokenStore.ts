@@ -18,6 +18,9 @@ export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 /** base64url, so a token fits a Sec-WebSocket-Protocol entry. */
 const TOKEN_FORMAT = /^wdt_[A-Za-z0-9_-]{43}$/
 
+/** Whether `token` has the shape of a host token (`wdt_` + 43 base64url characters); no lookup. */
+export const isWellFormedToken = (token: string) => TOKEN_FORMAT.test(token)
+
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
 
 export type TokenStore = ReturnType<typeof createTokenStore>

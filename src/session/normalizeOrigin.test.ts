@@ -36,6 +36,29 @@ describe('normalizeOrigin', () => {
     expect(normalizeOrigin(input).ok).toBe(false)
   })
 
+  // http is allowed only for hosts that really are loopback: `localhost`, `*.localhost`,
+  // 127.0.0.1 and [::1] — never a host that merely contains, starts or ends with "localhost".
+  test.each([
+    'http://localhost.evil.example',
+    'http://localhost.evil.example:3000',
+    'http://app.localhost.evil.example',
+    'http://evillocalhost',
+    'http://evil-localhost',
+    'http://localhostevil.example',
+    'http://localhost-evil.example',
+    'http://127.0.0.1.evil.example',
+    'http://127.0.0.2',
+    'http://0.0.0.0',
+  ])('refuses plain http on the look-alike %s', (input) => {
+    expect(normalizeOrigin(input)).toEqual({
+      ok: false,
+      reason: 'insecure origin: http is only allowed for loopback hosts',
+    })
+    // …while https on the same host is an ordinary, distinct origin.
+    const https = normalizeOrigin(input.replace('http:', 'https:'))
+    expect(https.ok && https.origin).toBe(input.replace('http:', 'https:'))
+  })
+
   test('refuses a missing header and multiple headers', () => {
     expect(normalizeOrigin(undefined).ok).toBe(false)
     expect(normalizeOrigin(['https://a.example', 'https://b.example']).ok).toBe(false)

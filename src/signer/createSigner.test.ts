@@ -171,6 +171,36 @@ describe('createSigner', () => {
     ).rejects.toBeInstanceOf(InternalError)
   })
 
+  it('refuses a signed transaction whose chain id differs from the request (nonce unchanged)', async () => {
+    // An account (a hardware wallet, a remote signer) that signs for another chain than asked:
+    // the signature is valid, the nonce right, only the chain id is off.
+    for (const type of ['eip1559', 'legacy'] as const) {
+      const otherChain = toAccount({
+        address: a0.address,
+        signMessage: (args) => a0.signMessage(args),
+        signTypedData: (args) => a0.signTypedData(args as never),
+        signTransaction: (tx) => a0.signTransaction({ ...tx, chainId: (tx.chainId ?? 0) + 1 } as never),
+      })
+      const bad = createSigner({ accounts: [otherChain] })
+      const request =
+        type === 'eip1559'
+          ? ({
+              type,
+              chainId: 31337,
+              nonce: 4,
+              to: a1.address,
+              gas: 21000n,
+              maxFeePerGas: 1n,
+              maxPriorityFeePerGas: 1n,
+            } as const)
+          : ({ type, chainId: 31337, nonce: 4, to: a1.address, gas: 21000n, gasPrice: 1n } as const)
+      await expect(bad.signTransaction(a0.address, request), type).rejects.toBeInstanceOf(InternalError)
+      // The honest account signs the same request.
+      const raw = await signer.signTransaction(a0.address, request)
+      expect(parseTransaction(raw).chainId).toBe(31337)
+    }
+  })
+
   describe('refuses tampered signatures (the check uses the public key, not recovery)', () => {
     const tx = {
       type: 'eip1559',

@@ -52,12 +52,19 @@ export type StartTestDaemonOptions = {
   /** Upstream URL (default: the shared Anvil's WebSocket URL). */
   upstreamUrl?: string
   logger?: Logger
+  /** Level of the log sink (default debug: every request's line is kept in memory). */
+  logLevel?: 'debug' | 'info' | 'warn'
   /**
    * Passed to createWalletd: unlocks accounts after the server listens (see `daemon.unlocked`).
    * Pass `signer: null` with it to start without Anvil's accounts.
    */
   unlock?: WalletdOptions['unlock']
-  /** The daemon's clock (rate limits, cooldowns); real time by default. */
+  /**
+   * An existing data dir (a restart test starts a second daemon on the first one's); it is kept on
+   * close. Default: a fresh temporary one, removed on close.
+   */
+  dataDir?: string
+  /** The daemon's clock (rate limits, refusal logs, sessions); a fake one makes refills exact. */
   now?: () => number
 }
 
@@ -66,9 +73,9 @@ export type StartTestDaemonOptions = {
  * temporary data dir and a host token. Logs go to a sink the test can search.
  */
 export async function startTestDaemon(options: StartTestDaemonOptions = {}): Promise<TestDaemon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'walletd-test-'))
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'walletd-test-'))
   const upstreamUrl = options.upstreamUrl ?? inject('anvilWsUrl')
-  const sink = createLogSink('debug')
+  const sink = createLogSink(options.logLevel ?? 'debug')
   const logger = options.logger ?? sink.logger
   const base: DeepPartial<Config> = {
     dataDir,
@@ -98,7 +105,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     ...(options.unlock ? { unlock: options.unlock } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
-  const { token } = daemon.tokens.create('test')
+  const { token } = daemon.tokens.create('test', { replace: true })
   const baseUrl = `http://127.0.0.1:${daemon.port}`
   return {
     daemon,
@@ -131,7 +138,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     },
     async close() {
       await daemon.close()
-      rmSync(dataDir, { recursive: true, force: true })
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

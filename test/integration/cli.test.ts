@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { resolvePaths } from '../../src/config/paths.js'
 
@@ -154,6 +155,52 @@ describe('walletd CLI', () => {
     expect(await exited(d.child)).toEqual({ code: 0, signal: null })
     expect(existsSync(runtimeFile)).toBe(false)
     expect(run(['status']).code).toBe(4)
+  })
+
+  test('SIGUSR1 does not open the Node inspector; the daemon keeps answering', async () => {
+    // What listens on 9229 before (another process on a shared machine may): inspector targets, or null.
+    const inspectorTargets = async (): Promise<Array<{ url: string }> | null> => {
+      try {
+        const res = await fetch('http://127.0.0.1:9229/json/list', { signal: AbortSignal.timeout(2000) })
+        const body = (await res.json()) as unknown
+        return Array.isArray(body) ? (body as Array<{ url: string }>) : []
+      } catch {
+        return null
+      }
+    }
+    const ours = (targets: Array<{ url: string }> | null) =>
+      (targets ?? []).filter((t) => String(t.url).startsWith(pathToFileURL(bin).href))
+    expect(ours(await inspectorTargets())).toEqual([])
+
+    const d = await startDaemon(['--dev', '--port', '0'])
+    try {
+      d.child.kill('SIGUSR1')
+      // Wait for the signal's effect: walletd's log line, or Node's own inspector messages
+      // ("Debugger listening on …", or "Starting inspector on … failed" when 9229 is taken).
+      for (
+        let i = 0;
+        i < 400 && !/SIGUSR1 received|Debugger listening|Starting inspector/.test(d.stderr());
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      expect(d.stderr()).toContain('SIGUSR1 received and ignored')
+      expect(d.stderr()).not.toMatch(/Debugger listening|Starting inspector/)
+      expect(ours(await inspectorTargets())).toEqual([])
+
+      const url = /HTTP\s+(http:\/\/\S+)/.exec(d.stdout())![1]!
+      const token = /dev token\s+(\S+)/.exec(d.stdout())![1]!
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }),
+      })
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: '0x7a69' })
+      d.child.kill('SIGTERM')
+      expect(await exited(d.child)).toEqual({ code: 0, signal: null })
+    } finally {
+      d.child.kill('SIGKILL')
+    }
   })
 
   test('token create/list/revoke; the secret is shown once and never listed', () => {

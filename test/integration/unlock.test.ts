@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { hexToBytes } from 'viem/utils'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { WrongPassphraseError } from '../../src/errors/startup.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import type { KdfLimiter } from '../../src/signer/keystore/createKdfLimiter.js'
@@ -11,7 +11,8 @@ import { encryptKeystore, STANDARD_SCRYPT } from '../../src/signer/keystore/encr
 import { writeKeystoreFile } from '../../src/signer/keystore/keystoreDir.js'
 import { unlockAccounts } from '../../src/signer/unlockAccounts.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
-import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
+import { startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
+import type { RpcClient } from '../helpers/wsClient.js'
 
 /**
  * A daemon unlocking a real standard keystore (scrypt n=2^18) after it listens: liveness answers
@@ -154,6 +155,82 @@ describe('unlock with a wrong passphrase', () => {
     const signed = await client.call('personal_sign', ['0x68656c6c6f', account.address])
     expect(signed.error?.code).toBe(4100)
     expect(signed.result).toBeUndefined()
+    await client.close()
+  })
+})
+
+/** Connect and signing requests a locked walletd refuses (valid params: the refusal is the lock). */
+const typedData = {
+  types: {
+    EIP712Domain: [
+      { name: 'name', type: 'string' },
+      { name: 'chainId', type: 'uint256' },
+    ],
+    Mail: [{ name: 'contents', type: 'string' }],
+  },
+  primaryType: 'Mail',
+  domain: { name: 'unlock test', chainId: 31337 },
+  message: { contents: 'hello' },
+}
+const LOCKED_REFUSALS: Array<[string, unknown[]]> = [
+  ['eth_requestAccounts', []],
+  ['wallet_requestPermissions', [{ eth_accounts: {} }]],
+  ['personal_sign', ['0x68656c6c6f', account.address]],
+  ['eth_signTypedData_v4', [account.address, typedData]],
+  ['eth_signTypedData_v3', [account.address, typedData]],
+  ['eth_sendTransaction', [{ from: account.address, to: account.address, value: '0x1' }]],
+]
+
+/** What a granted origin sees while walletd is locked: no account anywhere, 4100 `locked`, no prompt. */
+async function expectLocked(client: RpcClient, approver: ReturnType<typeof createScriptedApprover>) {
+  expect((await client.call('eth_accounts')).result).toEqual([])
+  expect((await client.call('eth_coinbase')).result).toBeNull()
+  expect((await client.call('wallet_getPermissions')).result).toEqual([])
+  for (const [method, params] of LOCKED_REFUSALS) {
+    const res = await client.call(method, params)
+    expect(res.error, method).toMatchObject({ code: 4100, data: { reason: 'locked' } })
+    expect(res.error!.message).toContain('walletd is locked')
+    expect(res.result).toBeUndefined()
+  }
+  expect(approver.seen).toEqual([])
+}
+
+describe('a locked walletd gives out no account, even to an origin with a saved grant', () => {
+  let d: TestDaemon | undefined
+  afterEach(async () => {
+    await d?.close()
+    d = undefined
+  })
+
+  test('during the unlock: eth_accounts [] and connect/sign 4100 locked; the grant is back once unlocked', async () => {
+    const approver = createScriptedApprover([], 'approve')
+    const u = probingUnlock(PASSPHRASE)
+    d = await startTestDaemon({ signer: null, approver, unlock: u.unlock })
+    // A grant saved by an earlier run (the session store is what sessions.json is loaded into).
+    d.daemon.services.sessions.grantAccounts(TEST_ORIGIN, [account.address])
+    const client = await d.connect()
+    await expectLocked(client, approver)
+
+    u.release(d.baseUrl)
+    await d.daemon.unlocked
+    const pushed = await client.waitForNotification((n) => n.method === 'walletd_accountsChanged')
+    expect(pushed.params).toEqual([[account.address.toLowerCase()]])
+    expect((await client.call('eth_accounts')).result).toEqual([account.address.toLowerCase()])
+    // The saved grant answers eth_requestAccounts without a prompt now.
+    expect((await client.call('eth_requestAccounts')).result).toEqual([account.address.toLowerCase()])
+    expect(approver.seen).toEqual([])
+    await client.close()
+  })
+
+  test('after a failed unlock: the same, for as long as the daemon runs', async () => {
+    const approver = createScriptedApprover([], 'approve')
+    const u = probingUnlock(`${PASSPHRASE}?`)
+    d = await startTestDaemon({ signer: null, approver, unlock: u.unlock })
+    d.daemon.services.sessions.grantAccounts(TEST_ORIGIN, [account.address])
+    u.release(d.baseUrl)
+    await expect(d.daemon.unlocked).rejects.toBeInstanceOf(WrongPassphraseError)
+    const client = await d.connect()
+    await expectLocked(client, approver)
     await client.close()
   })
 })

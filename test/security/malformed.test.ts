@@ -142,12 +142,21 @@ describe('method dispatch fails closed', () => {
     },
   )
 
-  test('params carrying __proto__ pollute nothing', async () => {
+  test('params carrying __proto__ are refused (-32602) and pollute nothing', async () => {
+    const before = seenUpstream.length
     const res = await c.raw(
       '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[{"__proto__":{"polluted":1}},"latest"]}',
     )
-    expect(res).toBeDefined()
+    expect(errorOf(res).code).toBe(-32602)
+    expect(errorOf(res).message).toContain('params.0')
+    // A __proto__ key inside an otherwise valid call object is dropped, not forwarded or merged.
+    const call = await c.raw(
+      '{"jsonrpc":"2.0","id":2,"method":"eth_call","params":[{"to":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","__proto__":{"polluted":1}},"latest"]}',
+    )
+    expect((call as { result?: unknown }).result).toBe('0x1')
+    expect(seenUpstream.slice(before)).toEqual(['eth_call'])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.prototype).not.toHaveProperty('polluted')
   })
 
   test.each([

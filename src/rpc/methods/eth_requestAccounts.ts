@@ -9,7 +9,7 @@ import { zNoParams } from '../schemas/primitives.js'
 export const ethRequestAccounts = defineMethod({
   method: 'eth_requestAccounts',
   params: zNoParams,
-  permission: 'none',
+  permission: 'unlocked',
   cost: 'prompt',
   approval: {
     kind: 'connect',

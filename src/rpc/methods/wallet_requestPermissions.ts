@@ -9,7 +9,7 @@ import { connectDraft, permissionsOf } from '../permissions.js'
 export const walletRequestPermissions = defineMethod({
   method: 'wallet_requestPermissions',
   params: z.tuple([z.object({ eth_accounts: z.object({}).loose() }).strict()]),
-  permission: 'none',
+  permission: 'unlocked',
   cost: 'prompt',
   approval: {
     kind: 'connect',

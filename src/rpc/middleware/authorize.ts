@@ -1,14 +1,20 @@
 import { UnauthorizedError } from '../../errors/rpc.js'
+import { isLocked, lockedError } from '../permissions.js'
+import type { Services } from '../services.js'
 import type { Middleware } from '../types.js'
 
 /**
- * Methods that need the `eth_accounts` permission require a grant for the origin, and every
+ * Connect and signing methods (permission `unlocked` or `accounts`) are refused while walletd is
+ * locked (4100, `data.reason: "locked"`), before any prompt and whatever the origin was granted.
+ * Methods that need the `eth_accounts` permission also require a grant for the origin, and every
  * account the request acts for must be one the origin was given (4100 otherwise).
  */
-export function createAuthorizeMiddleware(): Middleware {
+export function createAuthorizeMiddleware(services: Pick<Services, 'signer'>): Middleware {
   return async function authorize(ctx, next) {
     const method = ctx.method
     if (method.permission === 'none') return next()
+    if (isLocked(services)) throw lockedError()
+    if (method.permission === 'unlocked') return next()
     const session = ctx.session
     if (session.grantedAt === null || session.accounts.length === 0) {
       throw new UnauthorizedError({

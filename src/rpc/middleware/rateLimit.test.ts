@@ -20,6 +20,7 @@ const rateLimit: RateLimitConfig = {
   domainFactor: 2,
   connection: { burst: 100, perSecond: 100 },
   global: { burst: 1000, perSecond: 1000 },
+  authFailures: { burst: 100, perSecond: 1 },
   maxKeys: 100,
   logQuietMs: 10_000,
 }

@@ -1,9 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
+import type { RateTier } from '../../config/schema.js'
 import type { Metrics } from '../../metrics.js'
+import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
+import { type ConnectionLimits, capRefusal } from '../capRefusal.js'
+import { createAuthGate } from '../createAuthGate.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
+import { createRouteSet, parseRequestTarget } from '../requestTarget.js'
 
 export type GuardOptions = {
   /** The port walletd really bound (read at request time). */
@@ -11,7 +17,13 @@ export type GuardOptions = {
   tokens: TokenStore
   connections: ConnectionRegistry
   metrics: Metrics
-  limits: { maxPerOrigin: number; maxTotal: number }
+  limits: ConnectionLimits
+  log: Logger
+  now: () => number
+  /** Refusals are logged once per burst: at most one line per this interval (`rateLimit.logQuietMs`). */
+  logQuietMs: number
+  /** The global budget of failed token checks (`rateLimit.authFailures`); null: not throttled. */
+  authBudget: RateTier | null
 }
 
 /** Who is calling, as established by the guard before any body or frame is read. */
@@ -51,19 +63,45 @@ function refuse(reply: FastifyReply, status: number, error: string) {
 
 /**
  * Runs in `onRequest`, before any body is read and before a WebSocket upgrade:
- * Host must be the loopback host and port (DNS rebinding, every route); health and metrics refuse
+ * Host must be the loopback host and port (DNS rebinding, every route); the request target must
+ * parse (`parseRequestTarget`: origin form, one spelling) into exactly a registered route, else
+ * 400 / 404 before any handler runs; token failures are counted, logged once per burst and
+ * throttled (`createAuthGate`: 429 past `rateLimit.authFailures`); health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
- * normalised Origin (or none: then the session is `token:<name>`); per-origin and global
- * connection caps apply to upgrades. Cookies and query-string tokens are ignored.
+ * normalised Origin (or none: then the session is `token:<name>`); the connection caps (global,
+ * per token, per registrable domain, per origin: `capRefusal`) apply to upgrades. Cookies and
+ * query-string tokens are ignored.
  */
 export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   app.decorateRequest('caller', null)
+  // The routes registered after the guard (all of them): a path must be exactly one of these.
+  const routes = createRouteSet()
+  app.addHook('onRoute', (route) => routes.add(route.url))
+  const badTargets = createRefusalLog({ quietMs: opts.logQuietMs, now: opts.now })
+  const auth = createAuthGate({
+    tokens: opts.tokens,
+    budget: opts.authBudget,
+    metrics: opts.metrics,
+    log: opts.log,
+    now: opts.now,
+    quietMs: opts.logQuietMs,
+  })
   app.addHook('onRequest', async (req, reply) => {
     if (!isLoopbackHost(req.headers.host, opts.port())) {
       opts.metrics.connectionsTotal.inc({ outcome: 'bad_host' })
       return refuse(reply, 403, 'forbidden host')
     }
-    const path = req.url.split('?', 1)[0]!
+    // One reading of the target, exact: the router cannot reach a route the guard did not see.
+    const target = parseRequestTarget(req.raw.url)
+    if (!target.ok) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'bad_target' })
+      const count = badTargets.refused(target.reason)
+      if (count > 0)
+        opts.log.warn({ reason: target.reason, refusals: count }, 'refused a malformed request target')
+      return refuse(reply, 400, 'bad request target')
+    }
+    if (!routes.has(target.path)) return refuse(reply, 404, 'not found')
+    const path = target.path
     if (!RPC_ROUTES.has(path)) {
       // Health and metrics are for local tools, not for web pages.
       if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
@@ -78,20 +116,23 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
       origin = normalized.origin
     }
-    const tokenName = opts.tokens.verify(presentedToken(req), origin)
-    if (tokenName === null) {
+    const verdict = auth.check(presentedToken(req), origin)
+    if (!verdict.ok) {
+      if (verdict.status === 429) {
+        opts.metrics.connectionsTotal.inc({ outcome: 'auth_throttled' })
+        reply.header('retry-after', String(verdict.retryAfterSeconds))
+        return refuse(reply, 429, 'too many failed authentications; retry later')
+      }
       opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
       return refuse(reply, 401, 'a valid host token is required')
     }
+    const { tokenName } = verdict
     const caller: Caller = { origin: origin ?? `token:${tokenName}`, tokenName }
     if (req.headers.upgrade !== undefined) {
-      if (opts.connections.total >= opts.limits.maxTotal) {
-        opts.metrics.connectionsTotal.inc({ outcome: 'cap_total' })
-        return refuse(reply, 429, 'too many connections')
-      }
-      if (opts.connections.countFor(caller.origin) >= opts.limits.maxPerOrigin) {
-        opts.metrics.connectionsTotal.inc({ outcome: 'cap_origin' })
-        return refuse(reply, 429, 'too many connections from this origin')
+      const cap = capRefusal(opts.connections, opts.limits, caller)
+      if (cap) {
+        opts.metrics.connectionsTotal.inc({ outcome: cap.outcome })
+        return refuse(reply, 429, cap.message)
       }
     }
     req.caller = caller

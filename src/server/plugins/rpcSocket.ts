@@ -10,6 +10,7 @@ import type { MessageHandler } from '../../rpc/createMessageHandler.js'
 import type { Services } from '../../rpc/services.js'
 import type { JsonRpcId } from '../../rpc/types.js'
 import { createTickBatcher } from '../../util/createTickBatcher.js'
+import { capRefusal } from '../capRefusal.js'
 import type { ConnectionRegistry, LiveConnection } from '../createConnectionRegistry.js'
 
 export type RpcSocketOptions = {
@@ -48,7 +49,7 @@ export function registerRpcSocket(
   { services, handler, connections }: RpcSocketOptions,
 ) {
   const { config, metrics, limiter } = services
-  const { maxInFlightPerConnection, maxBufferedBytes, maxPerOrigin, maxTotal } = config.connections
+  const { maxInFlightPerConnection, maxBufferedBytes } = config.connections
   const gauge = metrics.connectionsActive.labels('ws')
   /**
    * Flood tolerance per connection, as a token bucket of refusals: it holds 8 frame bursts (at least
@@ -107,7 +108,7 @@ export function registerRpcSocket(
     }
 
     // Re-check the caps now that the socket exists (concurrent upgrades may have raced the guard).
-    if (connections.total >= maxTotal || connections.countFor(conn.origin) >= maxPerOrigin) {
+    if (capRefusal(connections, config.connections, conn)) {
       metrics.connectionsTotal.inc({ outcome: 'cap_race' })
       socket.close(1013, 'too many connections')
       return
@@ -132,6 +133,8 @@ export function registerRpcSocket(
     heartbeat.unref()
 
     socket.on('message', (data, isBinary) => {
+      // Closing (flooding, revoked token, shutdown): frames still in the pipe are dropped unread.
+      if (socket.readyState !== socket.OPEN) return
       if (isBinary) {
         send(
           errorFrame(

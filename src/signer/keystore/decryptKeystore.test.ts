@@ -170,6 +170,20 @@ describe('refused keystores (before any key derivation)', () => {
     expect(err.shortMessage).toBe(WRONG_PASSPHRASE_MESSAGE)
   })
 
+  test('a MAC differing in any one byte is refused (the whole MAC is compared)', async () => {
+    const good = base().crypto.mac
+    expect(good).toHaveLength(64)
+    for (let byte = 0; byte < 32; byte++) {
+      const ks = base()
+      const flipped = (Number.parseInt(good.slice(byte * 2, byte * 2 + 2), 16) ^ 0x01)
+        .toString(16)
+        .padStart(2, '0')
+      ks.crypto.mac = good.slice(0, byte * 2) + flipped + good.slice(byte * 2 + 2)
+      const err = await decryptKeystore(ks, CAST_PASS).catch((e) => e)
+      expect(err, `MAC byte ${byte}`).toBeInstanceOf(WrongPassphraseError)
+    }
+  })
+
   test('tampered ciphertext → generic wrong-passphrase error (MAC checked before decrypting)', async () => {
     const ks = base()
     ks.crypto.ciphertext = (ks.crypto.ciphertext[0] === '0' ? '1' : '0') + ks.crypto.ciphertext.slice(1)
