@@ -227,32 +227,6 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       clearTimeout(force)
     })
 
-    // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
-    const offSessions = sessions.onChange((change) => {
-      if (
-        change.kind === 'chainChanged' ||
-        (change.kind === 'accountsChanged' && change.accounts.length === 0)
-      ) {
-        subscriptions.dropOrigin(change.origin)
-      }
-      const message =
-        change.kind === 'accountsChanged'
-          ? {
-              jsonrpc: '2.0',
-              method: 'walletd_accountsChanged',
-              params: [change.accounts.map((a) => a.toLowerCase())],
-            }
-          : {
-              jsonrpc: '2.0',
-              method: 'walletd_chainChanged',
-              params: [
-                { chainId: `0x${change.chainId.toString(16)}`, networkVersion: String(change.chainId) },
-              ],
-            }
-      for (const conn of connections.forOrigin(change.origin)) conn.notify?.(message)
-    })
-    cleanups.push(offSessions)
-
     // A revoked token closes the connections it opened, at once.
     // One look at the token file per tick, however many connections are open.
     const tokenWatch = setInterval(() => {

@@ -1,19 +1,33 @@
 import type { Connection } from '../rpc/types.js'
 
 export type LiveConnection = Connection & {
-  /** Closes the socket (ws) with a code and reason. */
+  /** Ends the connection with a WebSocket-style close code and reason. */
   close(code: number, reason: string): void
 }
 
 export type ConnectionRegistry = ReturnType<typeof createConnectionRegistry>
 
-/** Live WebSocket connections by origin, for caps and for pushing session events. */
+/**
+ * Live connections (WebSockets and event streams) by origin, for caps and for pushing session
+ * events, and the number of connections still authenticating (not yet in the registry).
+ */
 export function createConnectionRegistry() {
   const byOrigin = new Map<string, Set<LiveConnection>>()
   let total = 0
+  let pending = 0
   return {
     get total() {
       return total
+    },
+    /** Connections opened but not yet authenticated (the handshake is under way). */
+    get pending() {
+      return pending
+    },
+    addPending() {
+      pending++
+    },
+    removePending() {
+      pending--
     },
     countFor(origin: string): number {
       return byOrigin.get(origin)?.size ?? 0

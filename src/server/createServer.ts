@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../services.js'
+import { createConnectionLayer } from './createConnectionLayer.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
 import type { TokenStore } from './createTokenStore.js'
 import { registerGuard, selectProtocol } from './plugins/guard.js'
@@ -81,8 +82,16 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       maxTotal: opts.services.config.connections.maxTotal,
     },
   })
-  registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
-  registerRpcHttp(app, { services: opts.services, handler: opts.handler })
+  const layer = createConnectionLayer({
+    services: opts.services,
+    handler: opts.handler,
+    connections: opts.connections,
+    version: opts.version,
+  })
+  const unwatchSessions = layer.watchSessions()
+  app.addHook('onClose', async () => unwatchSessions())
+  registerRpcSocket(app, { services: opts.services, layer })
+  registerRpcHttp(app, { services: opts.services, layer })
   registerHealth(app, {
     services: opts.services,
     connections: opts.connections,

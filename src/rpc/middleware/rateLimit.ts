@@ -1,6 +1,5 @@
-import { LimitExceededError } from '../../errors/rpc.js'
 import type { Metrics } from '../../metrics.js'
-import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
+import { createRefusalReporter } from '../../ratelimit/createRefusalReporter.js'
 import type { RequestLimiter } from '../../ratelimit/types.js'
 import type { Middleware } from '../types.js'
 
@@ -15,7 +14,8 @@ export type RateLimitMiddlewareOptions = {
 /**
  * Charges the request (each batch element) to the origin × cost-class, domain and global buckets.
  * A refusal is -32005 with `data: { retryAfterMs, limit }`, counted in metrics by limit and tier,
- * and logged once per burst per origin and limit (warn), never per request.
+ * and logged once per burst per origin and limit (warn), never per request (the refusal reporter
+ * the connection layer uses too).
  */
 export function createRateLimitMiddleware({
   limiter,
@@ -23,24 +23,23 @@ export function createRateLimitMiddleware({
   now,
   config,
 }: RateLimitMiddlewareOptions): Middleware {
-  const refusals = createRefusalLog({ quietMs: config?.rateLimit.logQuietMs ?? 10_000, now })
+  const refusals = createRefusalReporter({
+    counter: metrics.rateLimited,
+    quietMs: config?.rateLimit.logQuietMs ?? 10_000,
+    now,
+  })
   return async function rateLimit(ctx, next) {
     const method = ctx.method!
     const origin = ctx.conn.origin
     const verdict = limiter.take({ origin, method: method.method, cost: method.cost, connId: ctx.conn.id })
     if (!verdict.ok) {
       const { limit, retryAfterMs } = verdict
-      metrics.rateLimited.inc({ limit })
-      const count = refusals.refused(limit.startsWith('global') ? limit : limit + '\n' + origin)
-      if (count > 0) {
-        ctx.log.warn(
-          { origin, limit, retryAfterMs, refusals: count, method: method.method },
-          'rate limit exceeded',
-        )
-      }
-      throw new LimitExceededError({
-        message: `Rate limit exceeded (${limit}); retry in ${retryAfterMs} ms.`,
-        data: { retryAfterMs, limit },
+      throw refusals.refuse({
+        key: limit.startsWith('global') ? limit : limit + '\n' + origin,
+        limit,
+        retryAfterMs,
+        log: ctx.log,
+        fields: { origin, method: method.method },
       })
     }
     return next()

@@ -24,7 +24,8 @@ declare module 'fastify' {
 }
 
 const RPC_ROUTES = new Set(['/rpc', '/events'])
-const PROTOCOL = 'walletd.v1'
+/** The subprotocol of walletd's WebSocket; clients that offer it get walletd's own pushes. */
+export const PROTOCOL = 'walletd.v1'
 const TOKEN_PROTOCOL_PREFIX = 'walletd.token.'
 
 /** The bearer token from `Authorization: Bearer …` or a `walletd.token.…` Sec-WebSocket-Protocol entry. */
