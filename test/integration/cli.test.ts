@@ -170,6 +170,22 @@ describe('walletd CLI', () => {
     expect(run(['token', 'create', 'bad name']).code).toBe(2)
   })
 
+  test('token create --url prints both URLs and says a URL on a command line is visible in ps', () => {
+    const json = run(['token', 'create', 'script', '--url', '--json'])
+    expect(json.code).toBe(0)
+    const { token, url, urls } = JSON.parse(json.stdout)
+    expect(url).toBe(true)
+    expect(urls.ws).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/rpc/${token}$`))
+    expect(urls.http).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/rpc/${token}$`))
+    const text = run(['token', 'create', 'script2', '--url'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/rpc\/wdt_/m)
+    expect(text.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rpc\/wdt_/m)
+    expect(text.stdout).toContain('`ps`')
+    expect(run(['token', 'list']).stdout).toMatch(/script\t.*\turl/)
+    expect(run(['token', 'create', 'both', '--url', '--origin', 'https://a.example']).code).toBe(2)
+  })
+
   test('a non-loopback --host is refused without --allow-remote', () => {
     const r = run(['start', '--dev', '--host', '0.0.0.0', '--port', '0'])
     expect(r.code).toBe(2)

@@ -4,6 +4,7 @@ import { normalizeOrigin } from '../../session/normalizeOrigin.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
+import { tokenFromPath } from '../tokenUrl.js'
 
 export type GuardOptions = {
   /** The port walletd really bound (read at request time). */
@@ -55,7 +56,8 @@ function refuse(reply: FastifyReply, status: number, error: string) {
  * Host must be the loopback host and port (DNS rebinding, every route); health and metrics refuse
  * cross-origin callers; RPC routes need a valid host token (Bearer or subprotocol entry) and a
  * normalised Origin (or none: then the session is `token:<name>`); per-origin and global
- * connection caps apply to upgrades. Cookies and query-string tokens are ignored.
+ * connection caps apply to upgrades. Cookies and query-string tokens are ignored. `/rpc/<token>`
+ * (a token made with `--url`) is accepted only without an Origin header.
  */
 export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
   app.decorateRequest('caller', null)
@@ -65,6 +67,8 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       return refuse(reply, 403, 'forbidden host')
     }
     const path = req.url.split('?', 1)[0]!
+    const urlToken = tokenFromPath(path)
+    if (urlToken !== undefined) return guardTokenUrl(req, reply, urlToken)
     if (!RPC_ROUTES.has(path)) {
       // Health and metrics are for local tools, not for web pages.
       if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
@@ -84,7 +88,11 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
       return refuse(reply, 401, 'a valid host token is required')
     }
-    const caller: Caller = { origin: origin ?? `token:${tokenName}`, tokenName }
+    return admit(req, reply, { origin: origin ?? `token:${tokenName}`, tokenName })
+  })
+
+  /** Connection caps (upgrades only), then the caller is set for the route. */
+  function admit(req: FastifyRequest, reply: FastifyReply, caller: Caller) {
     if (req.headers.upgrade !== undefined) {
       if (opts.connections.total >= opts.limits.maxTotal) {
         opts.metrics.connectionsTotal.inc({ outcome: 'cap_total' })
@@ -96,5 +104,23 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
     }
     req.caller = caller
-  })
+  }
+
+  /**
+   * `/rpc/<token>`: a token made with `--url`, for clients that cannot set headers (viem
+   * `webSocket(url)`, ethers, cast). Never from a browser page: a request with an Origin header is
+   * refused (403), so a token URL pasted into a page gives that page nothing.
+   */
+  function guardTokenUrl(req: FastifyRequest, reply: FastifyReply, token: string) {
+    if (req.headers.origin !== undefined) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'bad_origin' })
+      return refuse(reply, 403, 'a token URL is not accepted from a web page')
+    }
+    const tokenName = opts.tokens.verifyUrl(token)
+    if (tokenName === null) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
+      return refuse(reply, 401, 'a valid token URL is required')
+    }
+    return admit(req, reply, { origin: `token:${tokenName}`, tokenName })
+  }
 }

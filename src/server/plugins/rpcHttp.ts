@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
 import type { ConnectionLayer } from '../createConnectionLayer.js'
 
@@ -20,7 +20,7 @@ export function registerRpcHttp(
     (_req, body, done) => done(null, body),
   )
 
-  app.post('/rpc', async (req, reply) => {
+  const onPost = async (req: FastifyRequest, reply: FastifyReply) => {
     const caller = req.caller!
     const abort = new AbortController()
     // The response stream closing before we wrote it means the client went away.
@@ -31,5 +31,8 @@ export function registerRpcHttp(
     reply.header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
     if (out === null) return reply.code(204).send()
     return reply.send(out)
-  })
+  }
+  app.post('/rpc', onPost)
+  // A token URL (`/rpc/<token>`, checked by the guard) for clients that cannot set headers.
+  app.post('/rpc/:token', onPost)
 }

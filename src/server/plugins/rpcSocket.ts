@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Services } from '../../services.js'
 import { createTickBatcher } from '../../util/createTickBatcher.js'
@@ -19,7 +19,7 @@ export type RpcSocketOptions = {
 export function registerRpcSocket(app: FastifyInstance, { services, layer }: RpcSocketOptions) {
   const { heartbeatMs } = services.config.server
 
-  app.get('/rpc', { websocket: true }, (socket: WebSocket, req) => {
+  const onSocket = (socket: WebSocket, req: FastifyRequest) => {
     const caller = req.caller!
     const send = createTickBatcher(socket)
     const handle = layer.open({
@@ -66,5 +66,8 @@ export function registerRpcSocket(app: FastifyInstance, { services, layer }: Rpc
       clearInterval(heartbeat)
       handle.closed(code)
     })
-  })
+  }
+  app.get('/rpc', { websocket: true }, onSocket)
+  // A token URL (`/rpc/<token>`, checked by the guard) for clients that cannot set headers.
+  app.get('/rpc/:token', { websocket: true }, onSocket)
 }
