@@ -15,6 +15,7 @@ import { createMethodTable } from './rpc/methods/index.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
+import { loadIdentityKey } from './server/handshake/loadIdentityKey.js'
 import { listenWithRetry } from './server/listen.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import type { Services } from './services.js'
@@ -89,6 +90,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
   try {
     ensurePrivateDir(paths.dataDir)
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
+    const identity = loadIdentityKey(paths.identityKey)
 
     // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
     const chains: ChainConfig[] = [...config.chains]
@@ -211,6 +213,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       connections,
       version: VERSION,
       startedAt,
+      identity,
       port: () => boundPort,
     })
     cleanups.push(async () => {
@@ -266,6 +269,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         metrics: `http://${base}/metrics`,
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
+      identity: { alg: identity.alg, publicKey: identity.publicKey },
     }
     writeRuntimeFile(paths.runtimeFile, info)
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))

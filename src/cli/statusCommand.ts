@@ -46,6 +46,7 @@ export function createStatusCommand(): Command {
             `  status     ${h.status ?? 'unknown'}${h.ready ? ' (ready to sign)' : ''}`,
             `  chains     ${(h.chains ?? []).map((c) => `${c.name} (${c.chainId}) ${c.connected ? 'connected' : 'DISCONNECTED'}`).join(', ')}`,
             `  connections ${h.connections ?? 0}`,
+            `  identity   ${info.identity ? `${info.identity.alg} ${info.identity.publicKey}` : 'unknown'}`,
           ].join('\n'),
         )
       } catch (e) {

@@ -82,7 +82,9 @@ export const ConfigSchema = z
         headersTimeoutMs: ms,
         requestTimeoutMs: ms,
         keepAliveTimeoutMs: ms,
-        authTimeoutMs: ms.describe('An upgraded socket that has not authenticated is closed after this.'),
+        authTimeoutMs: ms.describe(
+          'A connection that opened without a token and has not finished the handshake is closed after this.',
+        ),
         heartbeatMs: ms.describe('Ping interval; a socket that misses a pong is terminated.'),
         shutdownGraceMs: ms,
       })
@@ -91,6 +93,9 @@ export const ConfigSchema = z
       .object({
         maxPerOrigin: positiveInt,
         maxTotal: positiveInt,
+        maxUnauthenticated: positiveInt.describe(
+          'Connections still in the handshake (opened without a token) at most, in all; more are refused (429).',
+        ),
         maxInFlightPerConnection: positiveInt,
         maxSubscriptionsPerConnection: positiveInt,
         maxBufferedBytes: positiveInt.describe(

@@ -6,7 +6,9 @@ import type { Services } from '../services.js'
 import { createConnectionLayer } from './createConnectionLayer.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
 import type { TokenStore } from './createTokenStore.js'
-import { registerGuard, selectProtocol } from './plugins/guard.js'
+import { createAuthenticator } from './handshake/createAuthenticator.js'
+import type { IdentityKey } from './handshake/loadIdentityKey.js'
+import { type Caller, registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
 import { registerRpcHttp } from './plugins/rpcHttp.js'
 import { registerRpcSocket } from './plugins/rpcSocket.js'
@@ -20,6 +22,8 @@ export type CreateServerOptions = {
   startedAt: number
   /** The bound port, read by the Host guard at request time. */
   port: () => number
+  /** The daemon's identity key (signs handshake hellos). */
+  identity: IdentityKey
   /** Extra routes (e.g. the provider bundle), registered after the guard. */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -80,6 +84,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     limits: {
       maxPerOrigin: opts.services.config.connections.maxPerOrigin,
       maxTotal: opts.services.config.connections.maxTotal,
+      maxUnauthenticated: opts.services.config.connections.maxUnauthenticated,
     },
   })
   const layer = createConnectionLayer({
@@ -90,7 +95,16 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   })
   const unwatchSessions = layer.watchSessions()
   app.addHook('onClose', async () => unwatchSessions())
-  registerRpcSocket(app, { services: opts.services, layer })
+  const authenticatorFor = (caller: Caller, host: string) =>
+    createAuthenticator({
+      identity: opts.identity,
+      tokens: opts.tokens,
+      clientNonce: caller.clientNonce ?? '',
+      origin: caller.origin,
+      host,
+      port: opts.port(),
+    })
+  registerRpcSocket(app, { services: opts.services, layer, authenticatorFor })
   registerRpcHttp(app, { services: opts.services, layer })
   registerHealth(app, {
     services: opts.services,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { TokenError } from '../errors/startup.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
@@ -128,6 +128,25 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
       const match = find(token)
       if (!match) return null
       if (match.origins && (origin === null || !match.origins.includes(origin))) return null
+      return match.name
+    },
+    /**
+     * The name of the token whose handshake key produced `proof` (base64url HMAC-SHA256 of
+     * `message`), if it may speak for `origin`; else null. The handshake key is the token's
+     * SHA-256, the very hash stored here, so the token itself never crosses the socket. Every record
+     * is tried, each compared in constant time.
+     */
+    verifyProof(proof: string, message: string, origin: string): string | null {
+      const presented = Buffer.from(proof, 'base64url')
+      if (presented.length !== 32 || presented.toString('base64url') !== proof) return null
+      reload()
+      let match: TokenRecord | null = null
+      for (const r of records) {
+        const expected = createHmac('sha256', Buffer.from(r.hash, 'hex')).update(message, 'utf8').digest()
+        if (timingSafeEqual(expected, presented)) match = r
+      }
+      if (!match) return null
+      if (match.origins && !match.origins.includes(origin)) return null
       return match.name
     },
     /**

@@ -13,6 +13,8 @@ export type RuntimeInfo = {
   dev: boolean
   urls: { ws: string; http: string; health: string; metrics: string }
   chains: { chainId: number; name: string }[]
+  /** The daemon's identity public key: what hosts inject into the provider to verify the hello. */
+  identity: { alg: 'ES256'; publicKey: string }
 }
 
 /** True while `pid` runs. An exited process its parent has not reaped yet (a zombie) is not alive. */

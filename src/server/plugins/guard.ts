@@ -3,6 +3,7 @@ import type { Metrics } from '../../metrics.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
+import { handshakeNonce } from '../handshake/handshakeNonce.js'
 import { isLoopbackHost } from '../isLoopbackHost.js'
 import { tokenFromPath } from '../tokenUrl.js'
 
@@ -12,11 +13,14 @@ export type GuardOptions = {
   tokens: TokenStore
   connections: ConnectionRegistry
   metrics: Metrics
-  limits: { maxPerOrigin: number; maxTotal: number }
+  limits: { maxPerOrigin: number; maxTotal: number; maxUnauthenticated: number }
 }
 
-/** Who is calling, as established by the guard before any body or frame is read. */
-export type Caller = { origin: string; tokenName: string }
+/**
+ * Who is calling, as established by the guard before any body or frame is read. `tokenName` is
+ * null for a handshake: the connection proves its token after the upgrade (`clientNonce` set).
+ */
+export type Caller = { origin: string; tokenName: string | null; clientNonce?: string }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,6 +50,9 @@ export function presentedToken(req: FastifyRequest): string | undefined {
 export function selectProtocol(protocols: Set<string>): string | false {
   return protocols.has(PROTOCOL) ? PROTOCOL : false
 }
+
+/** `GET /events`: a server-sent-events stream, a connection like a WebSocket. */
+const isEventStream = (req: FastifyRequest) => req.method === 'GET' && req.url.split('?', 1)[0] === '/events'
 
 function refuse(reply: FastifyReply, status: number, error: string) {
   return reply.code(status).header('cache-control', 'no-store').send({ error })
@@ -83,7 +90,12 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
       origin = normalized.origin
     }
-    const tokenName = opts.tokens.verify(presentedToken(req), origin)
+    const presented = presentedToken(req)
+    const tokenName = opts.tokens.verify(presented, origin)
+    if (tokenName === null && presented === undefined && origin !== null) {
+      const clientNonce = handshakeNonce(req)
+      if (clientNonce !== undefined) return admitHandshake(req, reply, origin, clientNonce)
+    }
     if (tokenName === null) {
       opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
       return refuse(reply, 401, 'a valid host token is required')
@@ -91,9 +103,9 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     return admit(req, reply, { origin: origin ?? `token:${tokenName}`, tokenName })
   })
 
-  /** Connection caps (upgrades only), then the caller is set for the route. */
+  /** Connection caps (connections only: upgrades and event streams), then the caller is set for the route. */
   function admit(req: FastifyRequest, reply: FastifyReply, caller: Caller) {
-    if (req.headers.upgrade !== undefined) {
+    if (req.headers.upgrade !== undefined || isEventStream(req)) {
       if (opts.connections.total >= opts.limits.maxTotal) {
         opts.metrics.connectionsTotal.inc({ outcome: 'cap_total' })
         return refuse(reply, 429, 'too many connections')
@@ -104,6 +116,24 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
     }
     req.caller = caller
+  }
+
+  /**
+   * A handshake (a WebSocket upgrade or an event stream with a client nonce, an Origin and no
+   * token): the daemon speaks first with its signed hello and the client proves its token after.
+   * Such connections are capped (`connections.maxUnauthenticated`) and closed when they do not
+   * finish in `server.authTimeoutMs` (the connection layer).
+   */
+  function admitHandshake(req: FastifyRequest, reply: FastifyReply, origin: string, clientNonce: string) {
+    if (req.headers.upgrade === undefined && !isEventStream(req)) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'unauthorized' })
+      return refuse(reply, 401, 'a valid host token is required')
+    }
+    if (opts.connections.pending >= opts.limits.maxUnauthenticated) {
+      opts.metrics.connectionsTotal.inc({ outcome: 'cap_unauthenticated' })
+      return refuse(reply, 429, 'too many connections authenticating')
+    }
+    return admit(req, reply, { origin, tokenName: null, clientNonce })
   }
 
   /**

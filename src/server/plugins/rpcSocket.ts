@@ -2,21 +2,27 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Services } from '../../services.js'
 import { createTickBatcher } from '../../util/createTickBatcher.js'
-import type { ConnectionLayer } from '../createConnectionLayer.js'
-import { PROTOCOL } from './guard.js'
+import type { Authenticator, ConnectionLayer } from '../createConnectionLayer.js'
+import { type Caller, PROTOCOL } from './guard.js'
 
 export type RpcSocketOptions = {
   services: Services
   layer: ConnectionLayer
+  /** The daemon's side of the handshake, for a connection that opened without a token. */
+  authenticatorFor: (caller: Caller, host: string) => Authenticator
 }
 
 /**
  * `GET /rpc` upgraded to a WebSocket (the guard already ran): moves frames between the socket and
  * the connection layer, which does everything per connection (budgets, caps, refusals, pushes,
- * the handshake). What is WebSocket-only stays here: coalesced writes and the ping heartbeat,
+ * the handshake gate). A socket that opened without a token (a handshake) gets an authenticator:
+ * its signed hello goes out first. What is WebSocket-only stays here: coalesced writes and the ping heartbeat,
  * which terminates a peer that missed a pong.
  */
-export function registerRpcSocket(app: FastifyInstance, { services, layer }: RpcSocketOptions) {
+export function registerRpcSocket(
+  app: FastifyInstance,
+  { services, layer, authenticatorFor }: RpcSocketOptions,
+) {
   const { heartbeatMs } = services.config.server
 
   const onSocket = (socket: WebSocket, req: FastifyRequest) => {
@@ -26,6 +32,9 @@ export function registerRpcSocket(app: FastifyInstance, { services, layer }: Rpc
       transport: 'ws',
       origin: caller.origin,
       tokenName: caller.tokenName,
+      ...(caller.tokenName === null
+        ? { authenticator: authenticatorFor(caller, req.headers.host ?? '') }
+        : {}),
       pushes: socket.protocol === PROTOCOL,
       sink: {
         write: (text) => {
