@@ -4,6 +4,7 @@ import { VERSION } from '../version.js'
 import { createAccountCommand } from './accountCommand.js'
 import { createConfigCommand } from './configCommand.js'
 import { reportError } from './output.js'
+import { createProviderCommand } from './providerCommand.js'
 import { createStartCommand } from './startCommand.js'
 import { createStatusCommand } from './statusCommand.js'
 import { createStopCommand } from './stopCommand.js'
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   program.addCommand(createConfigCommand())
   program.addCommand(createTokenCommand())
   program.addCommand(createAccountCommand())
+  program.addCommand(createProviderCommand())
   return program
 }
 

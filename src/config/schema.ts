@@ -165,6 +165,11 @@ export const ConfigSchema = z
     provider: z
       .object({
         isMetaMask: z.boolean().describe('Set isMetaMask on the injected provider (compatibility).'),
+        windowEthereum: z
+          .boolean()
+          .describe(
+            'Bundles written by `walletd provider` also set window.ethereum (when no other wallet holds it).',
+          ),
       })
       .strict(),
   })

@@ -10,6 +10,7 @@ import { createAuthenticator } from './handshake/createAuthenticator.js'
 import type { IdentityKey } from './handshake/loadIdentityKey.js'
 import { type Caller, registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
+import { registerProviderBundle } from './plugins/providerBundle.js'
 import { registerRpcHttp } from './plugins/rpcHttp.js'
 import { registerRpcSocket } from './plugins/rpcSocket.js'
 
@@ -112,6 +113,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     version: opts.version,
     startedAt: opts.startedAt,
   })
+  registerProviderBundle(app)
   opts.extraRoutes?.(app)
   return app
 }

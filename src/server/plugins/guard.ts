@@ -29,6 +29,7 @@ declare module 'fastify' {
 }
 
 const RPC_ROUTES = new Set(['/rpc', '/events'])
+const PUBLIC_ROUTES = new Set(['/provider.js'])
 /** The subprotocol of walletd's WebSocket; clients that offer it get walletd's own pushes. */
 export const PROTOCOL = 'walletd.v1'
 const TOKEN_PROTOCOL_PREFIX = 'walletd.token.'
@@ -76,6 +77,8 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     const path = req.url.split('?', 1)[0]!
     const urlToken = tokenFromPath(path)
     if (urlToken !== undefined) return guardTokenUrl(req, reply, urlToken)
+    // Public code: any page or host may load the provider bundle.
+    if (PUBLIC_ROUTES.has(path) && req.method === 'GET') return
     if (!RPC_ROUTES.has(path)) {
       // Health and metrics are for local tools, not for web pages.
       if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
