@@ -73,6 +73,8 @@ export type ConnectionLayer = {
   ): Promise<string | null>
   /** Pushes session changes to the connections of their origin; returns the unsubscribe. */
   watchSessions(): () => void
+  /** Closes every connection, those still in their handshake included (shutdown: 1001). */
+  closeAll(code: number, reason: string): void
 }
 
 export type ConnectionLayerOptions = {
@@ -132,6 +134,8 @@ export function createConnectionLayer({
   const frameRefusals = createRefusalReporter({ counter: metrics.rateLimited, quietMs, now })
   const inFlightRefusals = createRefusalReporter({ counter: metrics.rateLimited, quietMs, now })
   const httpRefusals = createRefusalReporter({ counter: metrics.rateLimited, quietMs, now })
+  /** Every open connection, in its handshake or not, with how to close it. */
+  const live = new Map<ConnectionHandle, ConnectionSink>()
   /** Each live connection's session sync (for connections that take walletd's pushes). */
   const syncs = new WeakMap<LiveConnection, () => void>()
 
@@ -360,6 +364,7 @@ export function createConnectionLayer({
       closed(code) {
         if (closedAlready) return
         closedAlready = true
+        live.delete(handle)
         ;(conn as { closed: boolean }).closed = true
         clearTimeout(authTimer)
         abort.abort(new Error('connection closed'))
@@ -381,7 +386,12 @@ export function createConnectionLayer({
       },
     }
 
-    if (options.tokenName !== null) return register() ? handle : null
+    if (options.tokenName !== null) {
+      if (!register()) return null
+      live.set(handle, sink)
+      return handle
+    }
+    live.set(handle, sink)
     if (!authenticator) throw new Error('a connection without a token needs an authenticator')
     connections.addPending()
     authTimer = setTimeout(() => {
@@ -447,5 +457,9 @@ export function createConnectionLayer({
     })
   }
 
-  return { open, requestOnce, watchSessions }
+  function closeAll(code: number, reason: string) {
+    for (const sink of [...live.values()]) sink.close(code, reason)
+  }
+
+  return { open, requestOnce, watchSessions, closeAll }
 }

@@ -8,6 +8,7 @@ import type { ConnectionRegistry } from './createConnectionRegistry.js'
 import type { TokenStore } from './createTokenStore.js'
 import { createAuthenticator } from './handshake/createAuthenticator.js'
 import type { IdentityKey } from './handshake/loadIdentityKey.js'
+import { createStreamRegistry, registerEventStream } from './plugins/eventStream.js'
 import { type Caller, registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
 import { registerProviderBundle } from './plugins/providerBundle.js'
@@ -67,15 +68,20 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   })
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }))
 
+  const layer = createConnectionLayer({
+    services: opts.services,
+    handler: opts.handler,
+    connections: opts.connections,
+    version: opts.version,
+  })
   await app.register(websocket, {
     options: {
       maxPayload: s.maxPayloadBytes,
       perMessageDeflate: false,
       handleProtocols: (protocols: Set<string>) => selectProtocol(protocols),
     },
-    preClose: async () => {
-      for (const conn of opts.connections.all()) conn.close(1001, 'walletd is shutting down')
-    },
+    // Every connection (WebSockets and event streams, in their handshake or not) is told 1001.
+    preClose: async () => layer.closeAll(1001, 'walletd is shutting down'),
   })
   registerGuard(app, {
     port: opts.port,
@@ -88,15 +94,9 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       maxUnauthenticated: opts.services.config.connections.maxUnauthenticated,
     },
   })
-  const layer = createConnectionLayer({
-    services: opts.services,
-    handler: opts.handler,
-    connections: opts.connections,
-    version: opts.version,
-  })
   const unwatchSessions = layer.watchSessions()
   app.addHook('onClose', async () => unwatchSessions())
-  const authenticatorFor = (caller: Caller, host: string) =>
+  const authenticatorFor = (caller: Caller, host: string, extra?: Record<string, string>) =>
     createAuthenticator({
       identity: opts.identity,
       tokens: opts.tokens,
@@ -104,9 +104,12 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
       origin: caller.origin,
       host,
       port: opts.port(),
+      ...(extra ? { extra } : {}),
     })
+  const streams = createStreamRegistry()
   registerRpcSocket(app, { services: opts.services, layer, authenticatorFor })
-  registerRpcHttp(app, { services: opts.services, layer })
+  registerEventStream(app, { services: opts.services, layer, streams, authenticatorFor })
+  registerRpcHttp(app, { services: opts.services, layer, streams })
   registerHealth(app, {
     services: opts.services,
     connections: opts.connections,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Metrics } from '../../metrics.js'
 import { normalizeOrigin } from '../../session/normalizeOrigin.js'
+import { isPreflight, STREAM_HEADER } from '../cors.js'
 import type { ConnectionRegistry } from '../createConnectionRegistry.js'
 import type { TokenStore } from '../createTokenStore.js'
 import { handshakeNonce } from '../handshake/handshakeNonce.js'
@@ -93,8 +94,21 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       }
       origin = normalized.origin
     }
+    // A page's preflight (no credentials by design): the route grants only what the fallback needs.
+    if (isPreflight(req) && origin !== null && path === '/rpc') return
     const presented = presentedToken(req)
     const tokenName = opts.tokens.verify(presented, origin)
+    // A request on an event stream: the stream's connection authenticates it (the route checks
+    // the stream exists and has this origin).
+    if (
+      tokenName === null &&
+      presented === undefined &&
+      req.method === 'POST' &&
+      req.headers[STREAM_HEADER] !== undefined
+    ) {
+      req.caller = { origin: origin ?? 'stream', tokenName: null }
+      return
+    }
     if (tokenName === null && presented === undefined && origin !== null) {
       const clientNonce = handshakeNonce(req)
       if (clientNonce !== undefined) return admitHandshake(req, reply, origin, clientNonce)

@@ -1,17 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../services.js'
+import { corsHeaders, preflightAllowed, STREAM_HEADER } from '../cors.js'
 import type { ConnectionLayer } from '../createConnectionLayer.js'
+import type { StreamRegistry } from './eventStream.js'
 
 /**
  * `POST /rpc`: the same pipeline over HTTP (fallback transport; Node clients with a Bearer token,
  * viem's http transport, cast --rpc-headers). JSON bodies only (a `text/plain` cross-site POST is
  * refused with 415); the body is read as text so the depth guard runs before JSON.parse. Each
  * request is its own short-lived connection of the connection layer, whose frame budget is then
- * per origin.
+ * per origin, unless it names an event stream (`X-Walletd-Stream`): then it runs on the stream's
+ * connection, and a page gets CORS headers for it (the provider's HTTP fallback).
  */
 export function registerRpcHttp(
   app: FastifyInstance,
-  { services, layer }: { services: Services; layer: ConnectionLayer },
+  { services, layer, streams }: { services: Services; layer: ConnectionLayer; streams: StreamRegistry },
 ) {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(
@@ -27,12 +30,40 @@ export function registerRpcHttp(
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort(new Error('client went away'))
     })
-    const out = await layer.requestOnce(caller, String(req.body ?? ''), abort.signal)
+    const body = String(req.body ?? '')
+    let out: string | null
+    const streamId = req.headers[STREAM_HEADER]
+    if (streamId !== undefined) {
+      // A request on an event stream: only from the stream's own origin (or, like it, from none).
+      const stream = typeof streamId === 'string' ? streams.get(streamId) : undefined
+      const originHeader = req.headers.origin === undefined ? null : caller.origin
+      if (
+        !stream ||
+        stream.originHeader !== originHeader ||
+        (stream.viaToken && caller.tokenName !== stream.handle.conn.tokenName)
+      )
+        return reply.code(401).header('cache-control', 'no-store').send({ error: 'unknown event stream' })
+      if (originHeader !== null) reply.headers(corsHeaders(req.headers.origin as string))
+      out = await stream.handle.request(body, abort.signal)
+    } else out = await layer.requestOnce(caller, body, abort.signal)
     reply.header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
     if (out === null) return reply.code(204).send()
     return reply.send(out)
   }
   app.post('/rpc', onPost)
+  // The preflight of a page's POST on its event stream (the guard checked the Origin).
+  app.options('/rpc', async (req, reply) => {
+    if (!preflightAllowed(req)) return reply.code(403).header('cache-control', 'no-store').send()
+    return reply
+      .code(204)
+      .headers({
+        ...corsHeaders(req.headers.origin as string),
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': `content-type, ${STREAM_HEADER}`,
+        'access-control-max-age': '600',
+      })
+      .send()
+  })
   // A token URL (`/rpc/<token>`, checked by the guard) for clients that cannot set headers.
   app.post('/rpc/:token', onPost)
 }
