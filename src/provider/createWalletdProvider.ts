@@ -33,6 +33,8 @@ export type WalletdProviderOptions = {
   /** Opens an event stream (default: the global EventSource). */
   createEventSource?: (url: string) => EventSourceLike
   fetch?: typeof globalThis.fetch
+  /** Ready-made links instead of `transports` (tests, hosts with a transport of their own). */
+  links?: ReadonlyArray<{ name: TransportName; open: OpenLink }>
 }
 
 export type RequestArguments = { readonly method: string; readonly params?: readonly unknown[] | object }
@@ -91,7 +93,7 @@ export function createWalletdProvider(options: WalletdProviderOptions) {
   const names =
     options.transports ?? (['websocket', 'http', ...(options.bridge ? ['bridge'] : [])] as TransportName[])
 
-  const transports = names.map((name) => ({ name, open: openerFor(name) }))
+  const transports = options.links ?? names.map((name) => ({ name, open: openerFor(name) }))
   function openerFor(name: TransportName): OpenLink {
     if (name === 'bridge') {
       if (!options.bridge) throw new TypeError('walletd provider: the bridge transport needs a bridge.')
