@@ -36,6 +36,8 @@ export type TestDaemon = {
   logText: () => string
   /** Opens a WebSocket with the test token and `origin` (default TEST_ORIGIN). */
   connect(opts?: ConnectOptions): Promise<RpcClient>
+  /** Stops the daemon but keeps its data dir (a restart reuses it: same identity key, tokens, sessions). */
+  stop(): Promise<void>
   /** POST /rpc with the test token. */
   post(
     body: unknown,
@@ -57,6 +59,11 @@ export type StartTestDaemonOptions = {
    * Pass `signer: null` with it to start without Anvil's accounts.
    */
   unlock?: WalletdOptions['unlock']
+  /**
+   * Restart: the data dir of a stopped daemon (its identity key, tokens and sessions) and the test
+   * token it made. Pass the old port in `config.server` to come back on it.
+   */
+  reuse?: { dataDir: string; token: string }
 }
 
 /**
@@ -64,7 +71,7 @@ export type StartTestDaemonOptions = {
  * temporary data dir and a host token. Logs go to a sink the test can search.
  */
 export async function startTestDaemon(options: StartTestDaemonOptions = {}): Promise<TestDaemon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'walletd-test-'))
+  const dataDir = options.reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'walletd-test-'))
   const upstreamUrl = options.upstreamUrl ?? inject('anvilWsUrl')
   const sink = createLogSink('debug')
   const logger = options.logger ?? sink.logger
@@ -95,7 +102,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     logger,
     ...(options.unlock ? { unlock: options.unlock } : {}),
   })
-  const { token } = daemon.tokens.create('test')
+  const token = options.reuse?.token ?? daemon.tokens.create('test').token
   const baseUrl = `http://127.0.0.1:${daemon.port}`
   return {
     daemon,
@@ -126,6 +133,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
       } catch {}
       return { status: res.status, body: parsed }
     },
+    stop: () => daemon.close(),
     async close() {
       await daemon.close()
       rmSync(dataDir, { recursive: true, force: true })
