@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { createApprovalService } from './approval/createApprovalService.js'
@@ -17,6 +18,7 @@ import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
 import { loadIdentityKey } from './server/handshake/loadIdentityKey.js'
 import { listenWithRetry } from './server/listen.js'
+import { registerDevDemo } from './server/plugins/devDemo.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import type { Services } from './services.js'
 import { createSessionStore } from './session/createSessionStore.js'
@@ -215,6 +217,22 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       startedAt,
       identity,
       port: () => boundPort,
+      // Dev mode: the demo dApp, its provider injected with a token bound to the demo's origins.
+      ...(config.dev
+        ? {
+            extraRoutes: (server: FastifyInstance) =>
+              registerDevDemo(server, {
+                providerOptions: () =>
+                  demoToken === null
+                    ? null
+                    : {
+                        url: `ws://127.0.0.1:${boundPort}/rpc`,
+                        publicKey: identity.publicKey,
+                        token: demoToken,
+                      },
+              }),
+          }
+        : {}),
     })
     cleanups.push(async () => {
       // Stop accepting, drop idle keep-alive sockets, let in-flight HTTP requests finish within the
@@ -243,6 +261,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(() => clearInterval(tokenWatch))
 
     let devToken: string | null = null
+    let demoToken: string | null = null
     if (config.dev) devToken = tokens.create('dev', { replace: true }).token
 
     await app.ready()
@@ -253,6 +272,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       lastPort: config.server.portRangeEnd,
       strict: config.server.strictPort,
     })
+    if (config.dev) {
+      demoToken = tokens.create('dev-demo', {
+        replace: true,
+        origins: [`http://127.0.0.1:${boundPort}`, `http://localhost:${boundPort}`],
+      }).token
+    }
     const base = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`
     const info: RuntimeInfo = {
       pid: process.pid,
@@ -267,6 +292,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         http: `http://${base}/rpc`,
         health: `http://${base}/health`,
         metrics: `http://${base}/metrics`,
+        provider: `http://${base}/provider.js`,
+        ...(config.dev ? { demo: `http://${base}/demo` } : {}),
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
       identity: { alg: identity.alg, publicKey: identity.publicKey },
