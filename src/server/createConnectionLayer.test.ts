@@ -162,7 +162,7 @@ describe('createConnectionLayer', () => {
     ])
   })
 
-  it('refuses frames past the budget with their id, and closes a connection that keeps flooding', () => {
+  it('refuses frames past the budget with their id, and closes a connection that keeps flooding', async () => {
     const t = setup({ rateLimit: { connection: { burst: 5, perSecond: 1 } } })
     const sink = fakeSink()
     const h = t.layer.open({
@@ -179,6 +179,14 @@ describe('createConnectionLayer', () => {
     })
     for (let i = 0; i < 2000 && !sink.closedWith; i++) h.receive(frame(i))
     expect(sink.closedWith).toEqual({ code: 1008, reason: 'rate limit exceeded' })
+    // Frames already on their way while it closes are dropped, not answered or counted again.
+    const sent = sink.sent.length
+    for (let i = 0; i < 100; i++) h.receive(frame(i))
+    expect(sink.sent.length).toBe(sent)
+    const closes = (await t.metrics.connectionsTotal.get()).values.filter(
+      (v) => v.labels.outcome === 'closed_flooding',
+    )
+    expect(closes.map((v) => v.value)).toEqual([1])
     // One log line for the whole burst.
     expect(t.logText().match(/rate limit exceeded/g)?.length).toBe(1)
   })

@@ -162,8 +162,12 @@ export function createConnectionLayer({
     let answered = false
     let registered = false
     let closedAlready = false
-    /** Set when the layer dropped the connection: nothing more is written while it closes. */
+    /** Set when the layer ended the connection: nothing more is read or written while it closes. */
     let dropped = false
+    const drop = (code: number, reason: string) => {
+      dropped = true
+      sink.close(code, reason)
+    }
     let authTimer: ReturnType<typeof setTimeout> | undefined
     let lastView: SessionView | null = null
 
@@ -192,7 +196,7 @@ export function createConnectionLayer({
       },
       closed: false,
       inFlight: 0,
-      close: (code, reason) => sink.close(code, reason),
+      close: (code, reason) => drop(code, reason),
     }
 
     /** Sends what changed in the session since the last push (everything, the first time). */
@@ -237,7 +241,7 @@ export function createConnectionLayer({
     const register = (): boolean => {
       if (connections.total >= maxTotal || connections.countFor(origin) >= maxPerOrigin) {
         metrics.connectionsTotal.inc({ outcome: 'cap_race' })
-        sink.close(1013, 'too many connections')
+        drop(1013, 'too many connections')
         return false
       }
       authenticated = true
@@ -263,7 +267,7 @@ export function createConnectionLayer({
         metrics.connectionsTotal.inc({ outcome: 'auth_failed' })
         conn.log.info({ reason: verdict.reason }, 'handshake failed')
         write(verdict.answer)
-        sink.close(1008, 'authentication failed')
+        drop(1008, 'authentication failed')
         return verdict.answer
       }
       ;(conn as { tokenName: string | null }).tokenName = verdict.tokenName
@@ -283,7 +287,7 @@ export function createConnectionLayer({
           metrics.rateLimited.inc({ limit: verdict.limit })
           metrics.connectionsTotal.inc({ outcome: 'closed_flooding' })
           conn.log.warn('closing a connection that keeps flooding after refusals')
-          sink.close(1008, 'rate limit exceeded')
+          drop(1008, 'rate limit exceeded')
           return ''
         }
         const err = frameRefusals.refuse({
@@ -327,7 +331,7 @@ export function createConnectionLayer({
         return authenticated
       },
       receive(frame, binary = false) {
-        if (closedAlready) return
+        if (closedAlready || dropped) return
         if (!authenticated) {
           if (answered || !authenticator) return
           authenticate(typeof frame === 'string' ? frame : frame.toString('utf8'))
@@ -352,7 +356,8 @@ export function createConnectionLayer({
         })
       },
       async request(text, signal) {
-        if (closedAlready) return errorText(new InvalidRequestError({ message: 'The connection is closed.' }))
+        if (closedAlready || dropped)
+          return errorText(new InvalidRequestError({ message: 'The connection is closed.' }))
         if (!authenticated) {
           if (answered || !authenticator) return errorText(new InvalidRequestError())
           return authenticate(text)
@@ -397,7 +402,7 @@ export function createConnectionLayer({
     authTimer = setTimeout(() => {
       metrics.connectionsTotal.inc({ outcome: 'auth_timeout' })
       conn.log.info('handshake not finished in time')
-      sink.close(1008, 'authentication timeout')
+      drop(1008, 'authentication timeout')
     }, config.server.authTimeoutMs)
     authTimer.unref?.()
     sink.write(authenticator.hello)

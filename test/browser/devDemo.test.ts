@@ -49,7 +49,7 @@ test('the demo dApp: connect, sign, send, chain switch and events, approved by t
     )
     return JSON.parse((await text('result'))!)
   }
-  const connected = await result('connect', '"result"')
+  const connected = await result('connect', '"method": "eth_requestAccounts"')
   const account = connected.result[0]
   expect(account).toMatch(/^0x[0-9a-f]{40}$/)
   expect(await text('account')).toBe(account)
@@ -58,7 +58,7 @@ test('the demo dApp: connect, sign, send, chain switch and events, approved by t
     method: 'eth_requestAccounts',
   })
 
-  const signed = await result('sign', 'personal_sign')
+  const signed = await result('sign', '"method": "personal_sign"')
   expect(
     await verifyMessage({
       address: account,
@@ -67,11 +67,11 @@ test('the demo dApp: connect, sign, send, chain switch and events, approved by t
     }),
   ).toBe(true)
 
-  const sent = await result('send', 'eth_sendTransaction')
+  const sent = await result('send', '"method": "eth_sendTransaction"')
   const receipt = await waitForReceipt(sent.result, d.daemon.anvil!.httpUrl)
   expect(receipt.status).toBe('0x1')
 
-  const subscribed = await result('subscribe', 'eth_subscribe')
+  const subscribed = await result('subscribe', '"method": "eth_subscribe"')
   await anvilRpc('evm_mine', [], d.daemon.anvil!.httpUrl)
   await page.waitForFunction(
     (id) => (globalThis as any).document.getElementById('events').textContent.includes(id),
@@ -79,7 +79,7 @@ test('the demo dApp: connect, sign, send, chain switch and events, approved by t
   )
 
   await page.fill('#chainId', '0x1')
-  const switched = await result('switch', 'wallet_switchEthereumChain')
+  const switched = await result('switch', '"method": "wallet_switchEthereumChain"')
   expect(switched.error.code).toBe(4902) // dev mode has one chain: the demo shows the refusal
   const events = (await text('events'))!
   expect(events).toContain('accountsChanged')
