@@ -235,6 +235,39 @@ describe('createConnectionLayer', () => {
     expect(t.connections.total).toBe(1)
   })
 
+  it('another transport (the admin socket) can bring its own pipeline and stay out of the registry', async () => {
+    const t = setup({ rateLimit: { connection: { burst: 1, perSecond: 0.001 } } })
+    const sink = fakeSink()
+    // Without a token, a connection needs an authenticator (a wiring mistake, not a client's).
+    expect(() =>
+      t.layer.open({
+        transport: 'admin',
+        origin: 'admin',
+        tokenName: null,
+        pushes: false,
+        register: false,
+        sink,
+      }),
+    ).toThrow(/needs an authenticator/)
+    const admin = t.layer.open({
+      transport: 'admin',
+      origin: 'admin',
+      tokenName: 'cli',
+      pushes: false,
+      register: false,
+      sink,
+      handler: { handleText: async () => '{"admin":true}', handleRequest: async () => null },
+    })!
+    expect(t.connections.total).toBe(0)
+    admin.receive(frame(1))
+    admin.receive(frame(2)) // the frame budget holds here too
+    await flush()
+    expect(sink.sent).toEqual([
+      expect.objectContaining({ id: 2, error: expect.objectContaining({ code: -32005 }) }),
+      { admin: true },
+    ])
+  })
+
   it('closes cleanly: registry, closers, and the abort signal of requests in flight', async () => {
     const t = setup()
     const sink = fakeSink()

@@ -48,6 +48,16 @@ export type OpenConnectionOptions = {
    */
   pushes: boolean
   sink: ConnectionSink
+  /**
+   * The pipeline its frames go to (default: the layer's, the RPC pipeline). The admin socket passes
+   * its own, over the same budgets, caps and refusals.
+   */
+  handler?: MessageHandler
+  /**
+   * Whether it counts in the connection registry (the per-origin and global caps, session pushes,
+   * token revocation). Default true; the admin socket's connections are not web connections.
+   */
+  register?: boolean
 }
 
 export type ConnectionHandle = {
@@ -238,7 +248,14 @@ export function createConnectionLayer({
     }
 
     /** Joins the registry (caps re-checked: concurrent upgrades may have raced the guard). */
+    const listed = options.register !== false
+    const pipeline = options.handler ?? handler
     const register = (): boolean => {
+      if (!listed) {
+        authenticated = true
+        conn.log.info({ transport }, 'connection opened')
+        return true
+      }
       if (connections.total >= maxTotal || connections.countFor(origin) >= maxPerOrigin) {
         metrics.connectionsTotal.inc({ outcome: 'cap_race' })
         drop(1013, 'too many connections')
@@ -315,7 +332,7 @@ export function createConnectionLayer({
     const run = async (text: string, signal: AbortSignal): Promise<string | null> => {
       conn.inFlight++
       try {
-        return await handler.handleText(text, conn, signal)
+        return await pipeline.handleText(text, conn, signal)
       } catch (err) {
         // handleText never rejects; this is a last line of defence.
         conn.log.error({ err }, 'message handler failed')
