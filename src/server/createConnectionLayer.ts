@@ -275,7 +275,8 @@ export function createConnectionLayer({
     }
 
     /** The first message of a connection that has not authenticated yet. */
-    const authenticate = (text: string): string => {
+    /** `toSink`: the answer goes to the connection (a frame); else it is returned (an HTTP request's answer). */
+    const authenticate = (text: string, toSink: boolean): string => {
       answered = true
       clearTimeout(authTimer)
       connections.removePending()
@@ -283,13 +284,13 @@ export function createConnectionLayer({
       if (!verdict.ok) {
         metrics.connectionsTotal.inc({ outcome: 'auth_failed' })
         conn.log.info({ reason: verdict.reason }, 'handshake failed')
-        write(verdict.answer)
+        if (toSink) write(verdict.answer)
         drop(1008, 'authentication failed')
         return verdict.answer
       }
       ;(conn as { tokenName: string | null }).tokenName = verdict.tokenName
       // The answer first: the client learns it is in before the state push arrives.
-      sink.write(verdict.answer)
+      if (toSink) sink.write(verdict.answer)
       register()
       return verdict.answer
     }
@@ -351,7 +352,7 @@ export function createConnectionLayer({
         if (closedAlready || dropped) return
         if (!authenticated) {
           if (answered || !authenticator) return
-          authenticate(typeof frame === 'string' ? frame : frame.toString('utf8'))
+          authenticate(typeof frame === 'string' ? frame : frame.toString('utf8'), true)
           return
         }
         if (binary) {
@@ -377,7 +378,7 @@ export function createConnectionLayer({
           return errorText(new InvalidRequestError({ message: 'The connection is closed.' }))
         if (!authenticated) {
           if (answered || !authenticator) return errorText(new InvalidRequestError())
-          return authenticate(text)
+          return authenticate(text, false)
         }
         const refusal = admit(text)
         if (refusal !== null) return refusal === '' ? errorText(new InvalidRequestError()) : refusal
