@@ -40,9 +40,11 @@ await Promise.all(
           socket.send(frame)
         }
         socket.on('message', (data) => {
+          const msg = JSON.parse(String(data))
+          // walletd's own pushes (walletd_state on open) answer no request.
+          if (msg.method !== undefined && msg.id === undefined) return
           outstanding--
           counts.answered++
-          const msg = JSON.parse(String(data))
           if (!msg.error) counts.ok++
           else if (msg.error.code === -32005) {
             counts.refused++

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { mnemonicToAccount } from 'viem/accounts'
 import { approvalAuditEvent } from './approval/approvalAuditEvent.js'
@@ -21,13 +22,15 @@ import { createAdminMethodTable } from './rpc/admin/index.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
-import { isLocked, visibleAccounts } from './rpc/permissions.js'
 import type { Services } from './rpc/services.js'
 import { type AdminSocket, listenAdminSocket } from './server/createAdminSocket.js'
+import type { ConnectionLayer } from './server/createConnectionLayer.js'
 import { createConnectionRegistry } from './server/createConnectionRegistry.js'
 import { createServer } from './server/createServer.js'
 import { createTokenStore, type TokenStore } from './server/createTokenStore.js'
+import { loadIdentityKey } from './server/handshake/loadIdentityKey.js'
 import { listenWithRetry } from './server/listen.js'
+import { registerDevDemo } from './server/plugins/devDemo.js'
 import { healthReport } from './server/plugins/health.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import { createSessionStore } from './session/createSessionStore.js'
@@ -129,6 +132,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
   try {
     ensurePrivateDir(paths.dataDir)
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
+    const identity = loadIdentityKey(paths.identityKey)
 
     // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
     const chains: ChainConfig[] = [...config.chains]
@@ -310,6 +314,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const connections = createConnectionRegistry()
     let boundPort = 0
     const startedAt = now()
+    let layer: ConnectionLayer | null = null
     const app = await createServer({
       services,
       handler,
@@ -317,8 +322,28 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       connections,
       version: VERSION,
       startedAt,
+      identity,
       port: () => boundPort,
       devChain: anvil ? () => anvil.status() : null,
+      onLayer: (l) => {
+        layer = l
+      },
+      // Dev mode: the demo dApp, its provider injected with a token bound to the demo's origins.
+      ...(config.dev
+        ? {
+            extraRoutes: (server: FastifyInstance) =>
+              registerDevDemo(server, {
+                providerOptions: () =>
+                  demoToken === null
+                    ? null
+                    : {
+                        url: `ws://127.0.0.1:${boundPort}/rpc`,
+                        publicKey: identity.publicKey,
+                        token: demoToken,
+                      },
+              }),
+          }
+        : {}),
     })
     cleanups.push(async () => {
       // Stop accepting, drop idle keep-alive sockets, let in-flight HTTP requests finish within the
@@ -334,7 +359,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       clearTimeout(force)
     })
 
-    // Session changes reach every connection of the origin; a chain switch or a revoke drops its subscriptions.
+    // Session changes go to the audit log; the connection layer pushes them and drops the
+    // subscriptions of a chain switch or a revoke.
     const offSessions = sessions.onChange((change) => {
       audit.record(
         change.kind === 'chainChanged'
@@ -343,27 +369,6 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
             ? { type: 'revoke', origin: change.origin }
             : { type: 'grant', origin: change.origin, accounts: [...change.accounts] },
       )
-      if (
-        change.kind === 'chainChanged' ||
-        (change.kind === 'accountsChanged' && change.accounts.length === 0)
-      ) {
-        subscriptions.dropOrigin(change.origin)
-      }
-      const message =
-        change.kind === 'accountsChanged'
-          ? {
-              jsonrpc: '2.0',
-              method: 'walletd_accountsChanged',
-              params: [change.accounts.map((a) => a.toLowerCase())],
-            }
-          : {
-              jsonrpc: '2.0',
-              method: 'walletd_chainChanged',
-              params: [
-                { chainId: `0x${change.chainId.toString(16)}`, networkVersion: String(change.chainId) },
-              ],
-            }
-      for (const conn of connections.forOrigin(change.origin)) conn.notify?.(message)
     })
     cleanups.push(offSessions)
 
@@ -380,6 +385,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(() => clearInterval(tokenWatch))
 
     let devToken: string | null = null
+    let demoToken: string | null = null
     if (config.dev) devToken = tokens.create('dev', { replace: true }).token
 
     await app.ready()
@@ -390,6 +396,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       lastPort: config.server.portRangeEnd,
       strict: config.server.strictPort,
     })
+    if (config.dev) {
+      demoToken = tokens.create('dev-demo', {
+        replace: true,
+        origins: [`http://127.0.0.1:${boundPort}`, `http://localhost:${boundPort}`],
+      }).token
+    }
     const base = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`
     const info: RuntimeInfo = {
       pid: process.pid,
@@ -404,8 +416,11 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         http: `http://${base}/rpc`,
         health: `http://${base}/health`,
         metrics: `http://${base}/metrics`,
+        provider: `http://${base}/provider.js`,
+        ...(config.dev ? { demo: `http://${base}/demo` } : {}),
       },
       chains: chains.map((c) => ({ chainId: c.chainId, name: c.name })),
+      identity: { alg: identity.alg, publicKey: identity.publicKey },
     }
     let stopRequested = () => {}
     let admin: AdminSocket | null = null
@@ -439,18 +454,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       ? options.unlock(log).then((unlockedSigner) => {
           if (unlockedSigner) services.signer = unlockedSigner
           log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
-          // While locked, granted origins saw no accounts: tell their open connections.
-          if (!isLocked(services)) {
-            for (const conn of connections.all()) {
-              const accounts = visibleAccounts(services, sessions.view(conn.origin))
-              if (accounts.length === 0) continue
-              conn.notify?.({
-                jsonrpc: '2.0',
-                method: 'walletd_accountsChanged',
-                params: [accounts.map((a) => a.toLowerCase())],
-              })
-            }
-          }
+          // While locked, granted origins saw no accounts: their open connections get them now.
+          layer?.syncAll()
         })
       : Promise.resolve()
     unlocked.catch(() => {})

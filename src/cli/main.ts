@@ -9,6 +9,7 @@ import { reportError } from './output.js'
 import { createPendingCommand } from './pendingCommand.js'
 import { createPolicyCommand } from './policyCommand.js'
 import { createPromptsCommand } from './promptsCommand.js'
+import { createProviderCommand } from './providerCommand.js'
 import { createPermissionsCommand, createRevokeCommand, createSessionsCommand } from './sessionsCommand.js'
 import { createStartCommand } from './startCommand.js'
 import { createStatusCommand } from './statusCommand.js'
@@ -35,6 +36,7 @@ export function createProgram(): Command {
   program.addCommand(createAccountCommand())
   program.addCommand(createPolicyCommand())
   program.addCommand(createAuditCommand())
+  program.addCommand(createProviderCommand())
   return program
 }
 

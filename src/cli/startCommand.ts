@@ -202,6 +202,8 @@ export function createStartCommand(): Command {
         `  metrics    ${info.urls.metrics}`,
         `  chains     ${info.chains.map((c) => `${c.name} (${c.chainId})`).join(', ')}`,
       ]
+      lines.push(`  provider   ${info.urls.provider}`)
+      if (info.urls.demo) lines.push(`  demo dApp  ${info.urls.demo}  (dev only: open it in a browser)`)
       if (daemon.devToken) {
         lines.push(`  dev token  ${daemon.devToken}`)
         lines.push(

@@ -63,6 +63,7 @@ export function createStatusCommand(): Command {
           `  approvers  ${(h.approvers ?? []).join(', ') || 'none'}`,
           `  pending    ${typeof status.pending === 'number' ? status.pending : '?'}`,
           `  connections ${h.connections ?? 0}`,
+          `  identity   ${info.identity ? `${info.identity.alg} ${info.identity.publicKey}` : 'unknown'}`,
         ]
         for (const why of h.notReady ?? []) lines.push(`  not ready: ${why}`)
         out(lines.join('\n'))

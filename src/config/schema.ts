@@ -82,7 +82,9 @@ export const ConfigSchema = z
         headersTimeoutMs: ms,
         requestTimeoutMs: ms,
         keepAliveTimeoutMs: ms,
-        authTimeoutMs: ms.describe('An upgraded socket that has not authenticated is closed after this.'),
+        authTimeoutMs: ms.describe(
+          'A connection that opened without a token and has not finished the handshake is closed after this.',
+        ),
         heartbeatMs: ms.describe('Ping interval; a socket that misses a pong is terminated.'),
         shutdownGraceMs: ms,
       })
@@ -99,6 +101,9 @@ export const ConfigSchema = z
         ),
         maxPerToken: positiveInt.describe('Open WebSockets per host token, whatever origins it presents.'),
         maxTotal: positiveInt,
+        maxUnauthenticated: positiveInt.describe(
+          'Connections still in the handshake (opened without a token) at most, in all; more are refused (429).',
+        ),
         maxInFlightPerConnection: positiveInt,
         maxSubscriptionsPerConnection: positiveInt,
         maxBufferedBytes: positiveInt.describe(
@@ -194,6 +199,11 @@ export const ConfigSchema = z
     provider: z
       .object({
         isMetaMask: z.boolean().describe('Set isMetaMask on the injected provider (compatibility).'),
+        windowEthereum: z
+          .boolean()
+          .describe(
+            'Bundles written by `walletd provider` also set window.ethereum (when no other wallet holds it).',
+          ),
       })
       .strict(),
   })

@@ -53,6 +53,8 @@ export const UsageError = define('WALLETD_ERR_USAGE', ExitCode.usage)
 export const KeystoreError = define('WALLETD_ERR_KEYSTORE', ExitCode.keys)
 /** A keystore did not decrypt: wrong passphrase or corrupted file (the MAC did not match). */
 export const WrongPassphraseError = define('WALLETD_ERR_WRONG_PASSPHRASE', ExitCode.keys)
+/** The daemon's identity key file is unreadable or not a P-256 private key (walletd never replaces it silently). */
+export const IdentityKeyError = define('WALLETD_ERR_IDENTITY_KEY', ExitCode.failure)
 
 /** A policy file that cannot be read, is not JSON, or breaks the policy schema (the rule and key are named). */
 export const PolicyInvalidError = define('WALLETD_ERR_POLICY_INVALID', ExitCode.config)
@@ -95,4 +97,5 @@ export const startupErrorClasses = [
   AuditLogError,
   StopTimeoutError,
   UnexpectedError,
+  IdentityKeyError,
 ] as const

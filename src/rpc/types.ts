@@ -22,7 +22,8 @@ export type JsonRpcSuccess = { jsonrpc: '2.0'; id: JsonRpcId; result: unknown }
 export type JsonRpcFailure = { jsonrpc: '2.0'; id: JsonRpcId; error: JsonRpcErrorObject }
 export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure
 
-export type Transport = 'ws' | 'http' | 'admin'
+/** How a connection reaches walletd. `sse` is a server-sent-events stream (pushes) whose requests arrive over HTTP. */
+export type Transport = 'ws' | 'http' | 'sse' | 'admin'
 
 /**
  * One client connection (a WebSocket, or for HTTP one request). The origin comes from the
@@ -36,7 +37,7 @@ export interface Connection {
   /** Name of the host token that authorised the connection, if any. */
   readonly tokenName: string | null
   readonly log: Logger
-  /** Sends a server push (subscription notifications, provider events); ws only. */
+  /** Sends a server push (subscription notifications, provider events); connections that can receive them only. */
   readonly notify: ((message: object) => void) | undefined
   /** Registers cleanup for when the connection closes (subscriptions, filters, prompts). */
   onClose(fn: () => void): void

@@ -40,11 +40,16 @@ export function createAuthGate({ tokens, budget, metrics, log, now, quietMs }: A
     : null
   const lines = createRefusalLog({ quietMs, now })
   return {
-    check(token: string | undefined, origin: string | null): AuthVerdict {
+    /** `lookup` checks the token another way (a token URL: only tokens made with `--url`). */
+    check(
+      token: string | undefined,
+      origin: string | null,
+      lookup: (token: string | undefined) => string | null = (t) => tokens.verify(t, origin),
+    ): AuthVerdict {
       const waitMs = bucket?.waitMs() ?? 0
       const wellFormed = token !== undefined && isWellFormedToken(token)
       // Over budget, only a well-formed token is worth a look.
-      const tokenName = waitMs > 0 && !wellFormed ? null : tokens.verify(token, origin)
+      const tokenName = waitMs > 0 && !wellFormed ? null : lookup(token)
       if (tokenName !== null) return { ok: true, tokenName }
       const reason: AuthFailureReason =
         token === undefined || token === '' ? 'missing' : wellFormed ? 'invalid' : 'malformed'

@@ -2,7 +2,7 @@ import { registrableDomainOf } from '../ratelimit/registrableDomainOf.js'
 import type { Connection } from '../rpc/types.js'
 
 export type LiveConnection = Connection & {
-  /** Closes the socket (ws) with a code and reason. */
+  /** Ends the connection with a WebSocket-style close code and reason. */
   close(code: number, reason: string): void
 }
 
@@ -17,8 +17,9 @@ function bump(counts: Map<string, number>, key: string | null, delta: number) {
 }
 
 /**
- * Live WebSocket connections by origin, for pushing session events, and their counts per origin,
- * per host token and per registrable domain, for the connection caps (`capRefusal`).
+ * Live connections (WebSockets and event streams) by origin, for pushing session events; their
+ * counts per origin, per host token and per registrable domain, for the connection caps
+ * (`capRefusal`); and the number of connections still authenticating (not yet in the registry).
  */
 export function createConnectionRegistry() {
   const byOrigin = new Map<string, Set<LiveConnection>>()
@@ -26,9 +27,20 @@ export function createConnectionRegistry() {
   const perDomain = new Map<string, number>()
   const domainOf = new Map<LiveConnection, string | null>()
   let total = 0
+  let pending = 0
   return {
     get total() {
       return total
+    },
+    /** Connections opened but not yet authenticated (the handshake is under way). */
+    get pending() {
+      return pending
+    },
+    addPending() {
+      pending++
+    },
+    removePending() {
+      pending--
     },
     countFor(origin: string): number {
       return byOrigin.get(origin)?.size ?? 0

@@ -4,12 +4,17 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { DevChainStatus } from '../dev/superviseAnvil.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Services } from '../rpc/services.js'
+import { type ConnectionLayer, createConnectionLayer } from './createConnectionLayer.js'
 import type { ConnectionRegistry } from './createConnectionRegistry.js'
 import { createFrameworkErrorHandler, createHttpErrorHandler } from './createHttpErrorHandler.js'
 import type { TokenStore } from './createTokenStore.js'
+import { createAuthenticator } from './handshake/createAuthenticator.js'
+import type { IdentityKey } from './handshake/loadIdentityKey.js'
 import { httpServerTimeouts } from './httpTimeouts.js'
-import { registerGuard, selectProtocol } from './plugins/guard.js'
+import { createStreamRegistry, registerEventStream } from './plugins/eventStream.js'
+import { type Caller, registerGuard, selectProtocol } from './plugins/guard.js'
 import { registerHealth } from './plugins/health.js'
+import { registerProviderBundle } from './plugins/providerBundle.js'
 import { registerRpcHttp } from './plugins/rpcHttp.js'
 import { registerRpcSocket } from './plugins/rpcSocket.js'
 
@@ -24,8 +29,12 @@ export type CreateServerOptions = {
   port: () => number
   /** The dev chain's supervisor status, reported by /health and /readyz (dev mode only). */
   devChain?: (() => DevChainStatus) | null
+  /** The daemon's identity key (signs handshake hellos). */
+  identity: IdentityKey
   /** Extra routes (e.g. the provider bundle), registered after the guard. */
   extraRoutes?: (app: FastifyInstance) => void
+  /** Given the connection layer once it exists (the root resyncs connections after an unlock). */
+  onLayer?: (layer: ConnectionLayer) => void
 }
 
 /**
@@ -67,15 +76,20 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
   )
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }))
 
+  const layer = createConnectionLayer({
+    services: opts.services,
+    handler: opts.handler,
+    connections: opts.connections,
+    version: opts.version,
+  })
   await app.register(websocket, {
     options: {
       maxPayload: s.maxPayloadBytes,
       perMessageDeflate: false,
       handleProtocols: (protocols: Set<string>) => selectProtocol(protocols),
     },
-    preClose: async () => {
-      for (const conn of opts.connections.all()) conn.close(1001, 'walletd is shutting down')
-    },
+    // Every connection (WebSockets and event streams, in their handshake or not) is told 1001.
+    preClose: async () => layer.closeAll(1001, 'walletd is shutting down'),
   })
   registerGuard(app, {
     port: opts.port,
@@ -88,8 +102,23 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     logQuietMs: opts.services.config.rateLimit.logQuietMs,
     authBudget: opts.services.config.rateLimit.enabled ? opts.services.config.rateLimit.authFailures : null,
   })
-  registerRpcSocket(app, { services: opts.services, handler: opts.handler, connections: opts.connections })
-  registerRpcHttp(app, { services: opts.services, handler: opts.handler })
+  opts.onLayer?.(layer)
+  const unwatchSessions = layer.watchSessions()
+  app.addHook('onClose', async () => unwatchSessions())
+  const authenticatorFor = (caller: Caller, host: string, extra?: Record<string, string>) =>
+    createAuthenticator({
+      identity: opts.identity,
+      tokens: opts.tokens,
+      clientNonce: caller.clientNonce ?? '',
+      origin: caller.origin,
+      host,
+      port: opts.port(),
+      ...(extra ? { extra } : {}),
+    })
+  const streams = createStreamRegistry()
+  registerRpcSocket(app, { services: opts.services, layer, authenticatorFor })
+  registerEventStream(app, { services: opts.services, layer, streams, authenticatorFor })
+  registerRpcHttp(app, { services: opts.services, layer, streams })
   registerHealth(app, {
     services: opts.services,
     connections: opts.connections,
@@ -97,6 +126,7 @@ export async function createServer(opts: CreateServerOptions): Promise<FastifyIn
     startedAt: opts.startedAt,
     devChain: opts.devChain ?? null,
   })
+  registerProviderBundle(app)
   opts.extraRoutes?.(app)
   return app
 }

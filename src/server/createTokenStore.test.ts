@@ -84,3 +84,18 @@ test('a tokens.json that stops parsing authorises nobody (fail closed), until it
   writeFileSync(f, good)
   expect(store.verify(token, 'https://app.example')).toBe('host')
 })
+
+test('a token made with url verifies in a path; others do not; url and origins do not mix', () => {
+  const store = createTokenStore({ file: file() })
+  const { token: urlToken, info } = store.create('cli', { url: true })
+  const { token: plain } = store.create('host')
+  expect(info.url).toBe(true)
+  expect(store.verifyUrl(urlToken)).toBe('cli')
+  expect(store.verify(urlToken, null)).toBe('cli') // still a token for headers
+  expect(store.verifyUrl(plain)).toBeNull()
+  expect(store.verifyUrl(undefined)).toBeNull()
+  expect(store.list().find((t) => t.name === 'host')?.url).toBeUndefined()
+  expect(() => store.create('both', { url: true, origins: ['https://a.example'] })).toThrow(/cannot be bound/)
+  store.revoke('cli')
+  expect(store.verifyUrl(urlToken)).toBeNull()
+})

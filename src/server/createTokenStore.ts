@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { TokenError } from '../errors/startup.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
@@ -10,6 +10,11 @@ export type TokenRecord = {
   createdAt: number
   /** When set, the token only speaks for these (normalised) origins. */
   origins: string[] | null
+  /**
+   * True for tokens made with `--url`: they may also be presented as a path segment
+   * (`/rpc/<token>`), on requests without an Origin header only. Absent in older files: false.
+   */
+  url?: boolean
 }
 
 export type TokenInfo = Omit<TokenRecord, 'hash'>
@@ -57,6 +62,19 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
     stamp = next
   }
 
+  /** The record whose hash matches, comparing with every record in constant time. */
+  function find(token: string | undefined): TokenRecord | null {
+    if (!token || !TOKEN_FORMAT.test(token)) return null
+    reload()
+    const presented = sha256(token)
+    let match: TokenRecord | null = null
+    for (const r of records) {
+      const stored = Buffer.from(r.hash, 'hex')
+      if (stored.length === presented.length && timingSafeEqual(stored, presented)) match = r
+    }
+    return match
+  }
+
   function save(): void {
     writeFileAtomic(file, `${JSON.stringify({ version: 1, tokens: records }, null, 2)}\n`)
     stamp = ''
@@ -67,10 +85,15 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
     /** Creates (or replaces) a named token; the plain token is returned once and never stored. */
     create(
       name: string,
-      options: { origins?: string[] | null; replace?: boolean } = {},
+      options: { origins?: string[] | null; replace?: boolean; url?: boolean } = {},
     ): { token: string; info: TokenInfo } {
       if (!TOKEN_NAME.test(name))
         throw new TokenError(`Invalid token name "${name}": use 1–64 letters, digits, "_", "." or "-".`)
+      if (options.url && options.origins && options.origins.length > 0) {
+        throw new TokenError(
+          'A token URL is for clients without an Origin header; it cannot be bound to origins (drop --origin or --url).',
+        )
+      }
       reload()
       if (records.some((r) => r.name === name) && !options.replace) {
         throw new TokenError(`A token named "${name}" already exists; revoke it first or pick another name.`)
@@ -81,6 +104,7 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
         hash: sha256(token).toString('hex'),
         createdAt: now(),
         origins: options.origins && options.origins.length > 0 ? [...options.origins] : null,
+        ...(options.url ? { url: true } : {}),
       }
       records = [...records.filter((r) => r.name !== name), record]
       save()
@@ -104,17 +128,37 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
      * origins), else null. Constant-time over all records.
      */
     verify(token: string | undefined, origin: string | null): string | null {
-      if (!token || !TOKEN_FORMAT.test(token)) return null
-      reload()
-      const presented = sha256(token)
-      let match: TokenRecord | null = null
-      for (const r of records) {
-        const stored = Buffer.from(r.hash, 'hex')
-        if (stored.length === presented.length && timingSafeEqual(stored, presented)) match = r
-      }
+      const match = find(token)
       if (!match) return null
       if (match.origins && (origin === null || !match.origins.includes(origin))) return null
       return match.name
+    },
+    /**
+     * The name of the token whose handshake key produced `proof` (base64url HMAC-SHA256 of
+     * `message`), if it may speak for `origin`; else null. The handshake key is the token's
+     * SHA-256, the very hash stored here, so the token itself never crosses the socket. Every record
+     * is tried, each compared in constant time.
+     */
+    verifyProof(proof: string, message: string, origin: string): string | null {
+      const presented = Buffer.from(proof, 'base64url')
+      if (presented.length !== 32 || presented.toString('base64url') !== proof) return null
+      reload()
+      let match: TokenRecord | null = null
+      for (const r of records) {
+        const expected = createHmac('sha256', Buffer.from(r.hash, 'hex')).update(message, 'utf8').digest()
+        if (timingSafeEqual(expected, presented)) match = r
+      }
+      if (!match) return null
+      if (match.origins && !match.origins.includes(origin)) return null
+      return match.name
+    },
+    /**
+     * The name of a token presented in a URL path (`/rpc/<token>`): only tokens made with `url`,
+     * and only on requests without an Origin header (the caller checks that). Else null.
+     */
+    verifyUrl(token: string | undefined): string | null {
+      const match = find(token)
+      return match?.url === true && match.origins === null ? match.name : null
     },
   }
 }

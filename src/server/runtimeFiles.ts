@@ -11,8 +11,19 @@ export type RuntimeInfo = {
   startedAt: string
   dataDir: string
   dev: boolean
-  urls: { ws: string; http: string; health: string; metrics: string }
+  urls: {
+    ws: string
+    http: string
+    health: string
+    metrics: string
+    /** The provider bundle by URL. */
+    provider: string
+    /** The demo dApp (dev mode only). */
+    demo?: string
+  }
   chains: { chainId: number; name: string }[]
+  /** The daemon's identity public key: what hosts inject into the provider to verify the hello. */
+  identity: { alg: 'ES256'; publicKey: string }
 }
 
 /** True while `pid` runs. An exited process its parent has not reaped yet (a zombie) is not alive. */

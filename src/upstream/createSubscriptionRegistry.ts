@@ -77,7 +77,7 @@ export function createSubscriptionRegistry({
   }
 
   function ownerFor(conn: Connection, kind: 'sub' | 'filter'): Owner {
-    const byConnection = conn.transport === 'ws' || kind === 'sub'
+    const byConnection = conn.transport !== 'http' || kind === 'sub'
     const key = byConnection ? `c:${conn.id}` : `o:${conn.origin}`
     let owner = owners.get(key)
     if (owner) return owner
@@ -120,7 +120,7 @@ export function createSubscriptionRegistry({
   }
 
   function existingOwner(conn: Connection, kind: 'sub' | 'filter'): Owner | undefined {
-    const byConnection = conn.transport === 'ws' || kind === 'sub'
+    const byConnection = conn.transport !== 'http' || kind === 'sub'
     return owners.get(byConnection ? `c:${conn.id}` : `o:${conn.origin}`)
   }
 
@@ -161,10 +161,10 @@ export function createSubscriptionRegistry({
     params: readonly unknown[]
   }): Promise<string> {
     const notify = conn.notify
-    if (conn.transport !== 'ws' || !notify) {
+    if (conn.transport === 'http' || !notify) {
       throw new MethodNotSupportedError({
         message:
-          'eth_subscribe needs a WebSocket connection (notifications cannot be sent over HTTP); use filters instead.',
+          'eth_subscribe needs a WebSocket or an event stream (notifications cannot be sent over a plain HTTP request); use filters instead.',
       })
     }
     const owner = ownerFor(conn, 'sub')

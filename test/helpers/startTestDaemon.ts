@@ -36,6 +36,8 @@ export type TestDaemon = {
   logText: () => string
   /** Opens a WebSocket with the test token and `origin` (default TEST_ORIGIN). */
   connect(opts?: ConnectOptions): Promise<RpcClient>
+  /** Stops the daemon but keeps its data dir (a restart reuses it: same identity key, tokens, sessions). */
+  stop(): Promise<void>
   /** POST /rpc with the test token. */
   post(
     body: unknown,
@@ -66,6 +68,11 @@ export type StartTestDaemonOptions = {
   dataDir?: string
   /** The daemon's clock (rate limits, refusal logs, sessions); a fake one makes refills exact. */
   now?: () => number
+  /**
+   * Restart: the data dir of a stopped daemon (its identity key, tokens and sessions) and the test
+   * token it made. Pass the old port in `config.server` to come back on it.
+   */
+  reuse?: { dataDir: string; token: string }
 }
 
 /**
@@ -73,7 +80,7 @@ export type StartTestDaemonOptions = {
  * temporary data dir and a host token. Logs go to a sink the test can search.
  */
 export async function startTestDaemon(options: StartTestDaemonOptions = {}): Promise<TestDaemon> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'walletd-test-'))
+  const dataDir = options.reuse?.dataDir ?? options.dataDir ?? mkdtempSync(join(tmpdir(), 'walletd-test-'))
   const upstreamUrl = options.upstreamUrl ?? inject('anvilWsUrl')
   const sink = createLogSink(options.logLevel ?? 'debug')
   const logger = options.logger ?? sink.logger
@@ -105,7 +112,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
     ...(options.unlock ? { unlock: options.unlock } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
-  const { token } = daemon.tokens.create('test', { replace: true })
+  const token = options.reuse?.token ?? daemon.tokens.create('test', { replace: true }).token
   const baseUrl = `http://127.0.0.1:${daemon.port}`
   return {
     daemon,
@@ -136,6 +143,7 @@ export async function startTestDaemon(options: StartTestDaemonOptions = {}): Pro
       } catch {}
       return { status: res.status, body: parsed }
     },
+    stop: () => daemon.close(),
     async close() {
       await daemon.close()
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })

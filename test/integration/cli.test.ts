@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -138,6 +138,61 @@ describe('walletd CLI', () => {
     }
   })
 
+  test('status --json shows the identity key; provider writes a bundle with its injection options; /provider.js is served', async () => {
+    expect(run(['provider']).code).toBe(4) // nothing runs: no port, no key
+    const d = await startDaemon(['--dev', '--port', '0'])
+    try {
+      const info = JSON.parse(run(['status', '--json']).stdout)
+      expect(info.identity).toMatchObject({ alg: 'ES256' })
+      expect(run(['status']).stdout).toContain(info.identity.publicKey)
+      const file = join(home, 'out', 'walletd-provider.js')
+      const r = run([
+        'provider',
+        '--out',
+        file,
+        '--origin',
+        'https://App.Example:443',
+        '--token-name',
+        'webview',
+      ])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe('')
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      const text = readFileSync(file, 'utf8')
+      const options = JSON.parse(
+        /^globalThis\.walletdProviderOptions = Object\.assign\((\{.*?\}), /.exec(text)![1]!,
+      )
+      expect(options).toMatchObject({
+        url: info.urls.ws,
+        publicKey: info.identity.publicKey,
+        isMetaMask: false,
+        windowEthereum: false,
+      })
+      expect(options.token).toMatch(/^wdt_/)
+      const tokens = JSON.parse(run(['token', 'list', '--json']).stdout)
+      expect(tokens.find((t: { name: string }) => t.name === 'webview')?.origins).toEqual([
+        'https://app.example',
+      ])
+      expect(text).toContain('eip6963:announceProvider')
+      const unbound = run(['provider', '--window-ethereum', '--is-metamask'])
+      expect(unbound.code).toBe(0)
+      expect(unbound.stdout).toContain('"isMetaMask":true,"windowEthereum":true')
+      expect(unbound.stderr).toContain('not bound to an origin')
+      // The bundle by URL: public code, for any page (no token in it).
+      const served = await fetch(`${info.urls.http.replace(/\/rpc$/, '')}/provider.js`, {
+        headers: { origin: 'https://app.example' },
+      })
+      expect(served.status).toBe(200)
+      expect(served.headers.get('content-type')).toContain('javascript')
+      const js = await served.text()
+      expect(js).toContain('eip6963:requestProvider')
+      expect(js).not.toContain('wdt_')
+    } finally {
+      d.child.kill('SIGTERM')
+      await exited(d.child)
+    }
+  })
+
   test('SIGTERM: clean exit, runtime file removed, open sockets closed with 1001', async () => {
     const d = await startDaemon(['--dev', '--port', '0'])
     const info = JSON.parse(run(['status', '--json']).stdout)
@@ -215,6 +270,22 @@ describe('walletd CLI', () => {
     expect(run(['token', 'revoke', 'myhost']).code).toBe(0)
     expect(run(['token', 'revoke', 'myhost']).code).toBe(2)
     expect(run(['token', 'create', 'bad name']).code).toBe(2)
+  })
+
+  test('token create --url prints both URLs and says a URL on a command line is visible in ps', () => {
+    const json = run(['token', 'create', 'script', '--url', '--json'])
+    expect(json.code).toBe(0)
+    const { token, url, urls } = JSON.parse(json.stdout)
+    expect(url).toBe(true)
+    expect(urls.ws).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/rpc/${token}$`))
+    expect(urls.http).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/rpc/${token}$`))
+    const text = run(['token', 'create', 'script2', '--url'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/rpc\/wdt_/m)
+    expect(text.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rpc\/wdt_/m)
+    expect(text.stdout).toContain('`ps`')
+    expect(run(['token', 'list']).stdout).toMatch(/script\t.*\turl/)
+    expect(run(['token', 'create', 'both', '--url', '--origin', 'https://a.example']).code).toBe(2)
   })
 
   test('a non-loopback --host is refused without --allow-remote', () => {

@@ -1,20 +1,24 @@
 import { policyCovers } from '../../approval/policy/evaluatePolicy.js'
-import { LimitExceededError } from '../../errors/rpc.js'
-import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
+import { createRefusalReporter } from '../../ratelimit/createRefusalReporter.js'
 import type { Services } from '../services.js'
 import type { Middleware, ResolvedContext } from '../types.js'
 
 /**
  * Charges the request (each batch element) to the origin × cost-class, domain and global buckets.
  * A refusal is -32005 with `data: { retryAfterMs, limit }`, counted in metrics by limit and tier,
- * and logged once per burst per origin and limit (warn), never per request. For methods with an
- * approval, the charge is given back unless a prompt was shown and not approved; requests the
- * running policy could approve are charged to its own budget; and a prompt that would be refused
- * as already pending (-32002) is refused before any charge.
+ * and logged once per burst per origin and limit (warn), never per request (the refusal reporter
+ * the connection layer uses too). For methods with an approval, the charge is given back unless a
+ * prompt was shown and not approved; requests the running policy could approve are charged to its
+ * own budget; and a prompt that would be refused as already pending (-32002) is refused before any
+ * charge.
  */
 export function createRateLimitMiddleware(services: Services): Middleware {
   const { limiter, metrics, now, config, policy, approvals } = services
-  const refusals = createRefusalLog({ quietMs: config.rateLimit.logQuietMs, now })
+  const refusals = createRefusalReporter({
+    counter: metrics.rateLimited,
+    quietMs: config.rateLimit.logQuietMs,
+    now,
+  })
   return async function rateLimit(ctx, next) {
     const method = ctx.method
     const origin = ctx.conn.origin
@@ -33,17 +37,12 @@ export function createRateLimitMiddleware(services: Services): Middleware {
     const verdict = limiter.take({ ...charge, connId: ctx.conn.id })
     if (!verdict.ok) {
       const { limit, retryAfterMs } = verdict
-      metrics.rateLimited.inc({ limit })
-      const count = refusals.refused(limit.startsWith('global') ? limit : limit + '\n' + origin)
-      if (count > 0) {
-        ctx.log.warn(
-          { origin, limit, retryAfterMs, refusals: count, method: method.method },
-          'rate limit exceeded',
-        )
-      }
-      throw new LimitExceededError({
-        message: `Rate limit exceeded (${limit}); retry in ${retryAfterMs} ms.`,
-        data: { retryAfterMs, limit },
+      throw refusals.refuse({
+        key: limit.startsWith('global') ? limit : limit + '\n' + origin,
+        limit,
+        retryAfterMs,
+        log: ctx.log,
+        fields: { origin, method: method.method },
       })
     }
     if (!spec) return next()

@@ -1,25 +1,20 @@
-import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
-import { createRefusalLog } from '../../ratelimit/createRefusalLog.js'
-import type { MessageHandler } from '../../rpc/createMessageHandler.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../rpc/services.js'
-import type { Connection } from '../../rpc/types.js'
+import { corsHeaders, preflightAllowed, STREAM_HEADER } from '../cors.js'
+import type { ConnectionLayer } from '../createConnectionLayer.js'
+import type { StreamRegistry } from './eventStream.js'
 
 /**
  * `POST /rpc`: the same pipeline over HTTP (fallback transport; Node clients with a Bearer token,
  * viem's http transport, cast --rpc-headers). JSON bodies only (a `text/plain` cross-site POST is
- * refused with 415); the body is read as text so the depth guard runs before JSON.parse.
- *
- * HTTP has no connection, so the frame budget (`rateLimit.connection`) is per origin: its bucket
- * key is the origin string itself, which the guard already built. It cannot meet a WebSocket
- * connection's key (a randomUUID, never containing ':' as every origin and `token:<name>` does),
- * so no `http:` prefix is needed, and none is concatenated, flattened and hashed per request.
- * The limiter bounds those buckets by `rateLimit.maxKeys` like any other. Refusals are counted in
- * metrics per request and logged (warn) once per burst per origin.
+ * refused with 415); the body is read as text so the depth guard runs before JSON.parse. Each
+ * request is its own short-lived connection of the connection layer, whose frame budget is then
+ * per origin, unless it names an event stream (`X-Walletd-Stream`): then it runs on the stream's
+ * connection, and a page gets CORS headers for it (the provider's HTTP fallback).
  */
 export function registerRpcHttp(
   app: FastifyInstance,
-  { services, handler }: { services: Services; handler: MessageHandler },
+  { services, layer, streams }: { services: Services; layer: ConnectionLayer; streams: StreamRegistry },
 ) {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(
@@ -28,54 +23,47 @@ export function registerRpcHttp(
     (_req, body, done) => done(null, body),
   )
 
-  const refusals = createRefusalLog({ quietMs: services.config.rateLimit.logQuietMs, now: services.now })
-
-  app.post('/rpc', async (req, reply) => {
+  const onPost = async (req: FastifyRequest, reply: FastifyReply) => {
     const caller = req.caller!
     const abort = new AbortController()
-    const closers: Array<() => void> = []
     // The response stream closing before we wrote it means the client went away.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort(new Error('client went away'))
     })
-    const connId = randomUUID()
-    const conn: Connection = {
-      id: connId,
-      transport: 'http',
-      origin: caller.origin,
-      tokenName: caller.tokenName,
-      log: services.log.child({ connId, origin: caller.origin }),
-      notify: undefined,
-      onClose: (fn) => closers.push(fn),
-      closed: false,
-      inFlight: 1,
-    }
-    const frame = services.limiter.takeFrame(caller.origin)
+    const body = String(req.body ?? '')
     let out: string | null
-    if (!frame.ok) {
-      services.metrics.rateLimited.inc({ limit: frame.limit })
-      const count = refusals.refused(caller.origin)
-      if (count > 0) {
-        conn.log.warn(
-          { limit: frame.limit, retryAfterMs: frame.retryAfterMs, refusals: count },
-          'rate limit exceeded',
-        )
-      }
-      out = JSON.stringify({
-        jsonrpc: '2.0',
-        id: null,
-        error: {
-          code: -32005,
-          message: `Rate limit exceeded (${frame.limit}); retry in ${frame.retryAfterMs} ms.`,
-          data: { retryAfterMs: frame.retryAfterMs, limit: frame.limit },
-        },
-      })
-    } else {
-      out = await handler.handleText(String(req.body ?? ''), conn, abort.signal)
-    }
-    for (const fn of closers.splice(0)) fn()
+    const streamId = req.headers[STREAM_HEADER]
+    if (streamId !== undefined) {
+      // A request on an event stream: only from the stream's own origin (or, like it, from none).
+      const stream = typeof streamId === 'string' ? streams.get(streamId) : undefined
+      const originHeader = req.headers.origin === undefined ? null : caller.origin
+      if (
+        !stream ||
+        stream.originHeader !== originHeader ||
+        (stream.viaToken && caller.tokenName !== stream.handle.conn.tokenName)
+      )
+        return reply.code(401).header('cache-control', 'no-store').send({ error: 'unknown event stream' })
+      if (originHeader !== null) reply.headers(corsHeaders(req.headers.origin as string))
+      out = await stream.handle.request(body, abort.signal)
+    } else out = await layer.requestOnce(caller, body, abort.signal)
     reply.header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
     if (out === null) return reply.code(204).send()
     return reply.send(out)
+  }
+  app.post('/rpc', onPost)
+  // The preflight of a page's POST on its event stream (the guard checked the Origin).
+  app.options('/rpc', async (req, reply) => {
+    if (!preflightAllowed(req)) return reply.code(403).header('cache-control', 'no-store').send()
+    return reply
+      .code(204)
+      .headers({
+        ...corsHeaders(req.headers.origin as string),
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': `content-type, ${STREAM_HEADER}`,
+        'access-control-max-age': '600',
+      })
+      .send()
   })
+  // A token URL (`/rpc/<token>`, checked by the guard) for clients that cannot set headers.
+  app.post('/rpc/:token', onPost)
 }
