@@ -8,6 +8,7 @@ import { loadConfig } from '../dist/config/loadConfig.js'
 import { createWalletd } from '../dist/createWalletd.js'
 import { ANVIL_MNEMONIC } from '../dist/dev/startAnvil.js'
 import { createSigner } from '../dist/signer/createSigner.js'
+import { deriveMnemonicKeys } from '../dist/signer/deriveMnemonicKeys.js'
 import { decryptKeystore } from '../dist/signer/keystore/decryptKeystore.js'
 import { encryptKeystore, STANDARD_SCRYPT } from '../dist/signer/keystore/encryptKeystore.js'
 import { TYPED_DATA } from './signing.js'
@@ -50,11 +51,13 @@ export async function startSigningDaemon({ cleanup, upstreamUrl }) {
     },
   })
   const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 })
+  const signer = createSigner({ privateKeys: deriveMnemonicKeys(ANVIL_MNEMONIC, 1) })
+  cleanup.add(() => signer.close())
   const daemon = await createWalletd({
     config,
     env: {},
     approver: { name: 'bench', decide: async () => ({ approved: true }) },
-    signer: createSigner({ accounts: [account] }),
+    signer,
   })
   cleanup.add(() => daemon.close())
   const { token } = daemon.tokens.create('bench')
@@ -94,6 +97,7 @@ export async function startSigningDaemon({ cleanup, upstreamUrl }) {
     async close() {
       await client.close()
       await daemon.close()
+      await signer.close()
     },
   }
 }

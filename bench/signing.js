@@ -4,6 +4,7 @@
 import { mnemonicToAccount } from 'viem/accounts'
 import { ANVIL_MNEMONIC as MNEMONIC } from '../dist/dev/startAnvil.js'
 import { createSigner } from '../dist/signer/createSigner.js'
+import { deriveMnemonicKeys } from '../dist/signer/deriveMnemonicKeys.js'
 
 export const TYPED_DATA = {
   domain: {
@@ -58,7 +59,7 @@ async function measure(fn, { iterations = 300, warmup = 50 } = {}) {
  */
 export async function benchInProcessSigning({ iterations = 300 } = {}) {
   const account = mnemonicToAccount(MNEMONIC, { addressIndex: 0 })
-  const signer = createSigner({ accounts: [account] })
+  const signer = createSigner({ privateKeys: deriveMnemonicKeys(MNEMONIC, 1) })
   const message = (i) => ({ raw: `0x${Buffer.from(`walletd bench message ${i}`).toString('hex')}` })
   const typed = (i) => ({ ...TYPED_DATA, message: { ...TYPED_DATA.message, contents: `Hello, Bob! #${i}` } })
 

@@ -17,8 +17,9 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  // Native addon; pino loads transports (pino-pretty) in a worker by package name.
-  external: ['@napi-rs/keyring', 'pino', 'pino-pretty', 'thread-stream'],
+  // Native addon; pino loads transports (pino-pretty) in a worker by package name; tiny-secp256k1
+  // reads its .wasm file beside its own module (and signing workers load it by path).
+  external: ['@napi-rs/keyring', 'pino', 'pino-pretty', 'thread-stream', 'tiny-secp256k1'],
   banner: {
     js: "import { createRequire as __walletdCreateRequire } from 'node:module'; const require = __walletdCreateRequire(import.meta.url);",
   },

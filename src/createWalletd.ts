@@ -1,5 +1,4 @@
 import type { Logger } from 'pino'
-import { mnemonicToAccount } from 'viem/accounts'
 import { createApprovalService } from './approval/createApprovalService.js'
 import type { Approver } from './approval/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
@@ -21,6 +20,7 @@ import type { Services } from './services.js'
 import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
+import { deriveMnemonicKeys } from './signer/deriveMnemonicKeys.js'
 import type { Signer } from './signer/types.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
@@ -159,11 +159,15 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     let signer = options.signer ?? null
     if (!signer && config.dev) {
-      signer = createSigner({
-        accounts: Array.from({ length: 10 }, (_, i) =>
-          mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }),
-        ),
-      })
+      // Anvil's ten test accounts (m/44'/60'/0'/0/0–9), derived natively in a few milliseconds.
+      const keys = deriveMnemonicKeys(ANVIL_MNEMONIC, 10)
+      try {
+        const devSigner = createSigner({ privateKeys: keys })
+        cleanups.push(() => devSigner.close())
+        signer = devSigner
+      } finally {
+        for (const key of keys) key.fill(0)
+      }
     }
 
     const sessions = createSessionStore({
@@ -297,15 +301,20 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
     log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
 
+    let closing: Promise<void> | undefined
     const unlocked = options.unlock
       ? options.unlock(log).then((unlockedSigner) => {
-          if (unlockedSigner) services.signer = unlockedSigner
+          if (unlockedSigner) {
+            services.signer = unlockedSigner
+            // The daemon closes the signer it unlocked (its keys zeroed, its workers ended).
+            if (closing) void unlockedSigner.close()
+            else cleanups.push(() => unlockedSigner.close())
+          }
           log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
         })
       : Promise.resolve()
     unlocked.catch(() => {})
 
-    let closing: Promise<void> | undefined
     return {
       unlocked,
       port: boundPort,

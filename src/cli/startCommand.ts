@@ -211,5 +211,9 @@ async function unlockKeystore(config: Config, passwordFile: string | undefined, 
     keychain: createKeychain(),
     log,
   })
-  return accounts.length > 0 ? createSigner({ accounts }) : null
+  try {
+    return accounts.length > 0 ? createSigner({ privateKeys: accounts.map((a) => a.privateKey) }) : null
+  } finally {
+    for (const account of accounts) account.privateKey.fill(0)
+  }
 }

@@ -18,6 +18,7 @@ import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
 import type { Upstream } from '../../src/upstream/types.js'
+import { privateKeyOf } from './privateKeyOf.js'
 
 export const CHAIN_ID = 31337
 export const ORIGIN = 'https://app.example'
@@ -135,7 +136,7 @@ export function createSigningHarness(
       now,
     }),
     limiter: { take: () => ({ ok: true }), takeFrame: () => ({ ok: true }), releaseConnection: () => {} },
-    signer: createSigner({ accounts }),
+    signer: createSigner({ privateKeys: accounts.map(privateKeyOf) }),
     nonces: createNonceManager({ now }),
     subscriptions: undefined as never,
     now,
