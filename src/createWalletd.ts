@@ -257,9 +257,11 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     })
     cleanups.push(offSessions)
 
-    // A revoked token closes the connections it opened, at once.
-    // One look at the token file per tick, however many connections are open.
+    // The token file is read here, once per tick (never per request): a token created or revoked
+    // by `walletd token` takes effect within a tick, and a revoked token closes the connections it
+    // opened.
     const tokenWatch = setInterval(() => {
+      tokens.refresh()
       if (connections.total === 0) return
       const live = new Set(tokens.list().map((t) => t.name))
       for (const conn of connections.all()) {

@@ -17,7 +17,7 @@ const common = (c: Command) =>
     .option('--config <file>', 'config file')
     .option('--data-dir <dir>', 'state directory')
 
-/** `walletd token create|list|revoke`: host tokens (stored hashed; effective at once in a running daemon). */
+/** `walletd token create|list|revoke`: host tokens (stored hashed; a running daemon sees changes within ½ s). */
 export function createTokenCommand(): Command {
   const token = new Command('token').description(
     'Manage host tokens (what authorises a webview host or a script).',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
@@ -30,14 +30,33 @@ test('wrong, malformed and revoked tokens do not verify', () => {
   expect(store.revoke('host')).toBe(false)
 })
 
-test('a second store on the same file sees creates and revokes (running daemon)', () => {
+test('a second store on the same file sees creates and revokes at its next refresh (running daemon)', () => {
   const f = file()
   const cli = createTokenStore({ file: f })
   const daemon = createTokenStore({ file: f })
   const { token } = cli.create('late')
-  expect(daemon.verify(token, null)).toBe('late')
-  cli.revoke('late')
+  // verify reads no file: the daemon sees the new token at its next watch tick.
   expect(daemon.verify(token, null)).toBeNull()
+  daemon.refresh()
+  expect(daemon.verify(token, null)).toBe('late')
+  expect(daemon.list().map((t) => t.name)).toEqual(['late'])
+  cli.revoke('late')
+  daemon.refresh()
+  expect(daemon.verify(token, null)).toBeNull()
+})
+
+test('verify touches no file; a corrupt file authorises nobody from the next refresh on', () => {
+  const f = file()
+  const store = createTokenStore({ file: f })
+  const { token } = store.create('host')
+  rmSync(f)
+  expect(store.verify(token, null)).toBe('host')
+  writeFileSync(f, '{ not json', { mode: 0o600 })
+  store.refresh()
+  expect(store.verify(token, null)).toBeNull()
+  expect(store.list()).toEqual([])
+  // A store created on a corrupt file starts empty, too.
+  expect(createTokenStore({ file: f }).verify(token, null)).toBeNull()
 })
 
 test('origin-bound tokens only speak for their origins', () => {
