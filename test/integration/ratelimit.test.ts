@@ -5,10 +5,17 @@ import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
 
 /**
- * Rate limits over real sockets against a whole daemon (in this process, default limits):
- * floods are refused with -32005 and an exact retryAfterMs, other origins keep working, and the
- * daemon's memory stays bounded through each flood.
+ * Rate limits over real sockets against a whole daemon (in this process): floods are refused with
+ * -32005 and an exact retryAfterMs, other origins keep working, and the daemon's memory stays
+ * bounded through each flood. The budgets are set here (tight ones, as a user would set them for a
+ * metered node): the defaults are sized for local use and a loop of reads never reaches them.
  */
+const LIMITS = {
+  classes: { read: { burst: 200, perSecond: 100, perMinute: 3000, perHour: 100_000 } },
+  connection: { burst: 400, perSecond: 200 },
+  global: { burst: 2000, perSecond: 1000 },
+}
+
 let d: TestDaemon
 
 // The daemon runs in this process: its memory is this process's memory. Expose gc to measure it.
@@ -44,7 +51,7 @@ const chainIdCalls = async () => {
 }
 
 beforeAll(async () => {
-  d = await startTestDaemon()
+  d = await startTestDaemon({ config: { rateLimit: LIMITS } })
 })
 afterAll(async () => {
   await d?.close()
