@@ -3,7 +3,8 @@ import { createApprovalService } from './approval/createApprovalService.js'
 import type { Approver } from './approval/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
-import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance, startAnvil } from './dev/startAnvil.js'
+import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance } from './dev/startAnvil.js'
+import { startDevAnvil } from './dev/startDevAnvil.js'
 import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -18,8 +19,8 @@ import { listenWithRetry } from './server/listen.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import type { Services } from './services.js'
 import { createSessionStore } from './session/createSessionStore.js'
+import { createLazySigner } from './signer/createLazySigner.js'
 import { createNonceManager } from './signer/createNonceManager.js'
-import { createSigner } from './signer/createSigner.js'
 import { deriveMnemonicKeys } from './signer/deriveMnemonicKeys.js'
 import type { Signer } from './signer/types.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
@@ -48,6 +49,12 @@ export type WalletdOptions = {
   unlock?: (log: Logger) => Promise<Signer | null>
   metrics?: Metrics
   now?: () => number
+  /**
+   * Dev mode: the Anvil already starting (the CLI starts it while walletd's modules load; see
+   * `startDevAnvil`). createWalletd owns it: it stops it on close, and when start-up fails.
+   * Default: started here.
+   */
+  devAnvil?: Promise<AnvilInstance>
 }
 
 export type Walletd = {
@@ -87,6 +94,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
   }
 
   try {
+    const devAnvil = options.devAnvil
+    if (devAnvil) {
+      devAnvil.catch(() => {}) // its failure surfaces where it is awaited below
+      cleanups.push(() =>
+        devAnvil.then(
+          (a) => a.stop(),
+          () => {},
+        ),
+      )
+    }
     ensurePrivateDir(paths.dataDir)
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
 
@@ -94,12 +111,9 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const chains: ChainConfig[] = [...config.chains]
     let anvil: AnvilInstance | null = null
     if (config.dev) {
-      anvil = await startAnvil({
-        port: config.devChain.anvilPort,
-        blockTimeSeconds: config.devChain.blockTimeSeconds,
-      })
+      anvil = await (devAnvil ?? startDevAnvil(config))
       const started = anvil
-      cleanups.push(() => started.stop())
+      if (!devAnvil) cleanups.push(() => started.stop())
       upsertChain(chains, {
         chainId: ANVIL_CHAIN_ID,
         name: 'Anvil (dev)',
@@ -159,10 +173,11 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     let signer = options.signer ?? null
     if (!signer && config.dev) {
-      // Anvil's ten test accounts (m/44'/60'/0'/0/0–9), derived natively in a few milliseconds.
+      // Anvil's ten test accounts (m/44'/60'/0'/0/0–9), derived natively in a few milliseconds;
+      // the signing code loads at the first signature.
       const keys = deriveMnemonicKeys(ANVIL_MNEMONIC, 10)
       try {
-        const devSigner = createSigner({ privateKeys: keys })
+        const devSigner = createLazySigner({ privateKeys: keys })
         cleanups.push(() => devSigner.close())
         signer = devSigner
       } finally {

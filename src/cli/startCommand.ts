@@ -101,6 +101,11 @@ export function createStartCommand(): Command {
         process.exitCode = ExitCode.usage
         return
       }
+      // Dev mode: Anvil starts now, while walletd's own modules load (createWalletd takes it over).
+      const devAnvil = config.dev
+        ? (await import('../dev/startDevAnvil.js')).startDevAnvil(config)
+        : undefined
+      devAnvil?.catch(() => {}) // reported by createWalletd, which awaits it
       // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
       let openPrompts = () => {}
       const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
@@ -132,9 +137,16 @@ export function createStartCommand(): Command {
       }
       let daemon: Walletd
       try {
-        const { createWalletd } = await import('../createWalletd.js')
+        const { createWalletd } = await import('../createWalletd.js').catch((e) => {
+          void devAnvil?.then(
+            (a) => a.stop(),
+            () => {},
+          )
+          throw e
+        })
         daemon = await createWalletd({
           config,
+          devAnvil,
           approver,
           upstreamUrls: flags.upstream ?? [],
           // Dev mode signs with Anvil's test accounts only; otherwise the keystore is unlocked.
@@ -197,16 +209,26 @@ export function createStartCommand(): Command {
 
 /** Unlocks the keystore in the data dir: password file, WALLETD_PASSWORD, OS keychain, or a hidden prompt. */
 async function unlockKeystore(config: Config, passwordFile: string | undefined, log: import('pino').Logger) {
-  const [{ resolvePaths }, { unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
+  // Without keystore files there is nothing to unlock: the unlock, keychain and signing code is
+  // not even loaded (it would compete with the first requests for nothing).
+  const [{ resolvePaths }, { listKeystoreFiles }] = await Promise.all([
+    import('../config/paths.js'),
+    import('../signer/keystore/keystoreDir.js'),
+  ])
+  const keystoreDir = resolvePaths(config).keystoreDir
+  if (listKeystoreFiles(keystoreDir).length === 0) {
+    log.info({ keystoreDir }, 'no keystore files; no accounts unlocked')
+    return null
+  }
+  const [{ unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
     await Promise.all([
-      import('../config/paths.js'),
       import('../signer/unlockAccounts.js'),
       import('../signer/keychain/createKeychain.js'),
       import('../signer/keystore/createHiddenPrompt.js'),
       import('../signer/createSigner.js'),
     ])
   const accounts = await unlockAccounts({
-    keystoreDir: resolvePaths(config).keystoreDir,
+    keystoreDir,
     passphraseSource: { passwordFile, env: process.env, prompt: createHiddenPrompt() },
     keychain: createKeychain(),
     log,

@@ -22,7 +22,7 @@ export function createStatusCommand(): Command {
         }
         let health: unknown = null
         try {
-          const { request } = await import('undici')
+          const { request } = await import('../util/undici.js')
           const res = await request(info.urls.health, { headersTimeout: 3000, bodyTimeout: 3000 })
           health = await res.body.json()
         } catch (e) {

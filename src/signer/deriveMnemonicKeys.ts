@@ -25,18 +25,20 @@ export function deriveMnemonicKeys(mnemonic: string, count: number, passphrase =
   seed.fill(0)
   let node: Node = { key: master.subarray(0, 32), chainCode: master.subarray(32) }
   for (const index of [44 + HARDENED, 60 + HARDENED, HARDENED, 0]) node = childOf(node, index)
+  // Every account is a normal (non-hardened) child of m/44'/60'/0'/0: its public key, once.
+  const parentPublicKey = compressedPublicKeyOf(node.key)
   const keys: Uint8Array[] = []
-  for (let i = 0; i < count; i++) keys.push(new Uint8Array(childOf(node, i).key))
+  for (let i = 0; i < count; i++) keys.push(new Uint8Array(childOf(node, i, parentPublicKey).key))
   return keys
 }
 
 type Node = { key: Uint8Array; chainCode: Uint8Array }
 
 /** BIP-32 CKDpriv: the child key at `index` (hardened from 2^31). */
-function childOf(parent: Node, index: number): Node {
+function childOf(parent: Node, index: number, parentPublicKey?: Uint8Array): Node {
   const data = Buffer.alloc(37)
   if (index >= HARDENED) data.set(parent.key, 1)
-  else data.set(compressedPublicKeyOf(parent.key), 0)
+  else data.set(parentPublicKey ?? compressedPublicKeyOf(parent.key), 0)
   data.writeUInt32BE(index, 33)
   const i = createHmac('sha512', parent.chainCode).update(data).digest()
   data.fill(0)

@@ -84,7 +84,7 @@ export function createHttpTransport({
   }
 
   function poolOf(): Promise<Pool> {
-    pool ??= import('undici').then(
+    pool ??= import('../util/undici.js').then(
       ({ Pool }) =>
         new Pool(origin, {
           connections: httpConnections,

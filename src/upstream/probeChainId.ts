@@ -1,9 +1,8 @@
-import { request } from 'undici'
 import WebSocket from 'ws'
 import { UpstreamUnavailableError } from '../errors/startup.js'
 import { redactUrl, scrubUserinfo } from './redactUrl.js'
 
-/** Asks a node for its chain id once (ws or http), within `timeoutMs`. */
+/** Asks a node for its chain id once (ws or http), within `timeoutMs`. undici is loaded for http only. */
 export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
   let text: string
@@ -27,6 +26,7 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<numbe
         })
       })
     } else {
+      const { request } = await import('../util/undici.js')
       const res = await request(url, {
         method: 'POST',
         body,

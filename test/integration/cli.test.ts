@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { resolvePaths } from '../../src/config/paths.js'
 
@@ -168,6 +169,43 @@ describe('walletd CLI', () => {
     expect(run(['token', 'revoke', 'myhost']).code).toBe(0)
     expect(run(['token', 'revoke', 'myhost']).code).toBe(2)
     expect(run(['token', 'create', 'bad name']).code).toBe(2)
+  })
+
+  test("the README's quick start runs the clone's own bin: `npm run dev` prints the banner and stops on SIGTERM", async () => {
+    const root = new URL('../../', import.meta.url)
+    const readme = readFileSync(new URL('README.md', root), 'utf8')
+    const quickStart = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!
+    expect(quickStart.split('\n').filter(Boolean)).toEqual(['npm ci', 'npm run dev'])
+    expect(readme).not.toMatch(/^npx walletd/m)
+    const scripts = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts
+    expect(scripts.dev).toBe('node bin/walletd.js start --dev')
+    expect(scripts.start).toBe('node bin/walletd.js start')
+
+    // npm runs the script in the clone (no install into npm's cache); --port 0 for a free port.
+    const npm = spawn('npm', ['run', '--silent', 'dev', '--', '--port', '0'], {
+      cwd: fileURLToPath(root),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let errText = ''
+    npm.stderr!.on('data', (c) => (errText += c))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        npm.stdout!.on('data', (c) => {
+          out += c
+          if (out.includes('dev token')) resolve()
+        })
+        npm.once('exit', (code) => reject(new Error(`npm run dev exited ${code}: ${errText}`)))
+      })
+      expect(out).toMatch(/walletd \S+ listening/)
+      expect(out).toContain('Anvil (dev) (31337)')
+      const stop = run(['stop'])
+      expect(stop.code, `${stop.stderr}\n${errText}`).toBe(0)
+      expect((await exited(npm)).code).toBe(0)
+    } finally {
+      npm.kill('SIGKILL')
+    }
   })
 
   test('a non-loopback --host is refused without --allow-remote', () => {
