@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { generatePrivateKey, sign } from 'viem/accounts'
 import { hexToBytes, keccak256, numberToHex } from 'viem/utils'
 import { afterEach, describe, expect, test } from 'vitest'
+import { fakeClock } from '../../../test/helpers/fakeClock.js'
 import { publicKeyOf } from '../keyAddress.js'
 import { createSecpPool, type SecpPool } from './createSecpPool.js'
 
@@ -12,12 +13,13 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()))
 })
 
-function setup(options: { workers: number; keys?: number; fault?: string }) {
+function setup(options: { workers: number; keys?: number; fault?: string; now?: () => number }) {
   const privateKeys = Array.from({ length: options.keys ?? 2 }, () => hexToBytes(generatePrivateKey()))
   const pool = createSecpPool({
     privateKeys,
     publicKeys: privateKeys.map(publicKeyOf),
     workers: options.workers,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.fault ? { workerEngine: { module: FAULTY_SECP, data: { fault: options.fault } } } : {}),
   })
   pools.push(pool)
@@ -64,6 +66,22 @@ describe('createSecpPool', () => {
     for (let i = 0; i < hashes.length; i++) {
       expect(hex(signatures[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[i % 2]!))
     }
+  })
+
+  test('under load even a lone signature goes to a worker; once quiet, the main thread signs again', async () => {
+    const clock = fakeClock(1000)
+    const { pool, privateKeys } = setup({ workers: 1, now: clock.now })
+    await untilWorkersSign(pool, 0)
+    // Signatures overlapped just now: the next lone one still goes to the worker.
+    let before = pool.stats()
+    expect(hex(await pool.sign(0, hashOf(7)))).toBe(await viemSignature(hashOf(7), privateKeys[0]!))
+    expect(pool.stats().workers).toBe(before.workers + 1)
+    expect(pool.stats().mainThread).toBe(before.mainThread)
+    // Quiet for longer than the window: lone signatures are the main thread's again.
+    clock.advance(1000)
+    before = pool.stats()
+    expect(hex(await pool.sign(1, hashOf(8)))).toBe(await viemSignature(hashOf(8), privateKeys[1]!))
+    expect(pool.stats()).toMatchObject({ mainThread: before.mainThread + 1, workers: before.workers })
   })
 
   test('a worker with a faulty engine never returns a signature: each one is an error', async () => {

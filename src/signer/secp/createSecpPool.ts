@@ -19,6 +19,8 @@ export type CreateSecpPoolOptions = {
   workers?: number
   /** What the workers load as their engine. Default: `tiny-secp256k1` (its CommonJS build). */
   workerEngine?: WorkerEngine
+  /** Monotonic clock (ms). Default `performance.now`. */
+  now?: () => number
 }
 
 export interface SecpPool {
@@ -44,6 +46,21 @@ type WorkerState = {
   jobs: Map<number, Job>
 }
 
+/**
+ * Under load the main thread signs one of a batch only when every worker already has this many
+ * signatures queued: it also carries every request's I/O and pipeline, so it signs only when the
+ * workers are well behind (measured: at 1 worker on 2 cores, signing whenever the worker was busy
+ * left the worker 60% idle and the main thread saturated).
+ */
+const MAIN_THREAD_TAKES_AT = 4
+
+/**
+ * How long after signatures last overlapped a lone one still goes to a worker: under a steady load
+ * the requests arrive one by one (each answer sends the next), and signing those on the main
+ * thread would take it from the I/O and pipeline of all the others.
+ */
+const QUIET_MS = 20
+
 /** At most this many signing workers, whatever the core count (each is an isolate of ~10 MiB). */
 const MAX_WORKERS = 4
 
@@ -52,12 +69,13 @@ export function defaultWorkerCount(): number {
 }
 
 /**
- * Signs with libsecp256k1 (WebAssembly) on the main thread and on worker threads. Signatures that
- * wait together are spread: each worker takes one, the main thread one more when every worker is
- * busy, the rest queue at the least-loaded worker. A lone signature (nothing else waiting, no
- * worker busy) is signed on the main thread, which is faster than a hop to a worker. Requests are
- * gathered until the event loop's check phase (`setImmediate`), so those that arrived in one read
- * of the sockets are seen together. Every signature, wherever it is made, passes `checkedSign`.
+ * Signs with libsecp256k1 (WebAssembly) on the main thread and on worker threads. A lone signature
+ * while the signer is quiet (no two signatures overlapped for `QUIET_MS`) is signed on the main
+ * thread: faster than a hop to a worker. Under load, signatures go to the least-loaded worker, and
+ * the main thread takes one of a batch only when every worker is `MAIN_THREAD_TAKES_AT` behind.
+ * Requests are gathered until the event loop's check phase (`setImmediate`), so those that
+ * arrived in one read of the sockets are seen together. Every signature, wherever it is made,
+ * passes `checkedSign`.
  *
  * Keys stay in the process: the workers get a copy once, in a transferred buffer, and zero it on
  * `close`. The engine and the workers load lazily: the engine at the first signature, the workers
@@ -77,6 +95,9 @@ export function createSecpPool(options: CreateSecpPoolOptions): SecpPool {
     publicKeys.set(key, 65 * i)
   })
   const workerCount = options.workers ?? defaultWorkerCount()
+  const now = options.now ?? (() => performance.now())
+  /** When signatures last overlapped (a batch of two or more, or one while a worker was busy). */
+  let overlappedAt = Number.NEGATIVE_INFINITY
   const loadEngine = options.loadEngine ?? loadTinySecp
   let engine: SecpEngine | null = null
   let engineLoading: Promise<SecpEngine> | null = null
@@ -176,8 +197,9 @@ export function createSecpPool(options: CreateSecpPoolOptions): SecpPool {
 
   function dispatch(jobs: Job[]) {
     const live = workers?.filter((w) => w.ready) ?? []
-    const busy = live.some((w) => w.jobs.size > 0)
-    if (jobs.length === 1 && !busy) {
+    const t = now()
+    if (jobs.length > 1 || live.some((w) => w.jobs.size > 0)) overlappedAt = t
+    else if (t - overlappedAt > QUIET_MS) {
       runHere(jobs[0]!)
       return
     }
@@ -190,7 +212,7 @@ export function createSecpPool(options: CreateSecpPoolOptions): SecpPool {
     for (const job of jobs) {
       let target = live[0]!
       for (const w of live) if (w.jobs.size < target.jobs.size) target = w
-      if (target.jobs.size > 0 && here === null) {
+      if (target.jobs.size >= MAIN_THREAD_TAKES_AT && here === null) {
         here = job
         continue
       }
