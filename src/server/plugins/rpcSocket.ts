@@ -132,6 +132,8 @@ export function registerRpcSocket(
     heartbeat.unref()
 
     socket.on('message', (data, isBinary) => {
+      // Frames still buffered after walletd closed the socket (a flood) get no answer and no count.
+      if (socket.readyState !== socket.OPEN) return
       if (isBinary) {
         send(
           errorFrame(
