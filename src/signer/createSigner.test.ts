@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import type { Hex, TransactionSerializable } from 'viem'
 import { recoverMessageAddress, recoverTransactionAddress, recoverTypedDataAddress } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { hexToBytes, numberToHex } from 'viem/utils'
+import { hexToBytes, numberToHex, parseTransaction } from 'viem/utils'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ANVIL_MNEMONIC } from '../dev/startAnvil.js'
 import { InternalError, UnauthorizedError } from '../errors/rpc.js'
@@ -154,6 +154,26 @@ describe('createSigner', () => {
         ),
       )
     })
+  })
+
+  it('signs legacy transactions whose r or s starts with a zero byte (the envelope drops it)', async () => {
+    // Anvil account 1 on chain 1: nonce 122 gives an s, nonce 154 an r, with a leading zero byte;
+    // the legacy envelope encodes them as integers, so they parse back shorter than 32 bytes.
+    for (const nonce of [122, 154]) {
+      const tx = {
+        type: 'legacy',
+        chainId: 1,
+        nonce,
+        to: a1.address,
+        value: 1n,
+        gas: 21000n,
+        gasPrice: 7n,
+      } as const
+      const raw = await signer.signTransaction(a1.address, tx)
+      expect(raw).toBe(await a1.signTransaction(tx))
+      const { r, s } = parseTransaction(raw)
+      expect(Math.min(r!.length, s!.length)).toBeLessThan(66)
+    }
   })
 
   it('refuses an account it does not hold with 4100', async () => {

@@ -3,6 +3,7 @@ import {
   bytesToHex,
   hashMessage,
   hashTypedData,
+  hexToBigInt,
   hexToBytes,
   keccak256,
   parseTransaction,
@@ -121,8 +122,11 @@ export function createSigner({ privateKeys, ...engine }: CreateSignerOptions): S
       if (
         parsed.chainId !== tx.chainId ||
         (tx.nonce !== undefined && parsed.nonce !== tx.nonce) ||
-        parsed.r !== signature.r ||
-        parsed.s !== signature.s ||
+        // (parsed r and s drop leading zero bytes: compare the numbers)
+        parsed.r === undefined ||
+        parsed.s === undefined ||
+        hexToBigInt(parsed.r) !== hexToBigInt(signature.r) ||
+        hexToBigInt(parsed.s) !== hexToBigInt(signature.s) ||
         parsed.yParity !== signature.yParity ||
         keccak256(unsignedSerialization(parsed)) !== hash
       ) {
