@@ -196,8 +196,9 @@ async function main(cleanup) {
     '   WebSocket: bench/naiveProxy.js (parse, new id, one upstream socket). HTTP: bench/naiveHttpProxy.js (node:http +',
   )
   say(
-    '   an undici keep-alive Pool to Anvil over HTTP) against a walletd whose upstream is that same HTTP URL.',
+    '   an undici keep-alive Pool of 64 to Anvil over HTTP) against a walletd whose upstream is that same HTTP URL,',
   )
+  say('   its upstream.httpConnections raised from 8 to 64 to match.')
   table(
     [
       'WebSocket (medians of rounds)',

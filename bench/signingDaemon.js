@@ -45,7 +45,10 @@ const config = loadConfig({
 })
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 })
 const key = Uint8Array.from(account.getHdKey().privateKey)
-const signer = createSigner({ privateKeys: [key] })
+const signer = createSigner({
+  privateKeys: [key],
+  ...(process.env.BENCH_SIGN_WORKERS ? { workers: Number(process.env.BENCH_SIGN_WORKERS) } : {}),
+})
 key.fill(0)
 const daemon = await createWalletd({
   config,
