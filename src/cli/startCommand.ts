@@ -101,6 +101,33 @@ export function createStartCommand(): Command {
         process.exitCode = ExitCode.usage
         return
       }
+      // Signals are handled from here on, before anything starts: a stop that arrives while walletd
+      // starts (or just as its banner is read) closes it cleanly once it is up, its Anvil included.
+      // A second signal is not caught (`once`): it ends the process at once.
+      let daemon: Walletd | undefined
+      let stopSignal: string | null = null
+      const shutdown = (running: Walletd, signal: string) => {
+        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
+        force.unref()
+        terminal?.close()
+        running
+          .close()
+          .then(() => {
+            out(`walletd stopped (${signal})`)
+            process.exitCode = ExitCode.ok
+          })
+          .catch((e) => {
+            process.exitCode = reportError(e)
+          })
+      }
+      const stop = (signal: string) => {
+        if (stopSignal) return
+        stopSignal = signal
+        if (daemon) shutdown(daemon, signal)
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
+
       // Dev mode: Anvil starts now, while walletd's own modules load (createWalletd takes it over).
       const devAnvil = config.dev
         ? (await import('../dev/startDevAnvil.js')).startDevAnvil(config)
@@ -135,7 +162,6 @@ export function createStartCommand(): Command {
             ),
         })
       }
-      let daemon: Walletd
       try {
         const { createWalletd } = await import('../createWalletd.js').catch((e) => {
           void devAnvil?.then(
@@ -156,7 +182,12 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
-      const { info } = daemon
+      if (stopSignal) {
+        shutdown(daemon, stopSignal)
+        return
+      }
+      const running = daemon
+      const { info } = running
       const lines = [
         `walletd ${info.version} listening (pid ${info.pid})`,
         `  WebSocket  ${info.urls.ws}`,
@@ -165,10 +196,10 @@ export function createStartCommand(): Command {
         `  metrics    ${info.urls.metrics}`,
         `  chains     ${info.chains.map((c) => `${c.name} (${c.chainId})`).join(', ')}`,
       ]
-      if (daemon.devToken) {
-        lines.push(`  dev token  ${daemon.devToken}`)
+      if (running.devToken) {
+        lines.push(`  dev token  ${running.devToken}`)
         lines.push(
-          `  try:       curl -s -H 'Authorization: Bearer ${daemon.devToken}' -H 'content-type: application/json' \\`,
+          `  try:       curl -s -H 'Authorization: Bearer ${running.devToken}' -H 'content-type: application/json' \\`,
         )
         lines.push(
           `               -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}' ${info.urls.http}`,
@@ -180,30 +211,11 @@ export function createStartCommand(): Command {
           ? 'walletd: approvals: terminal — connect, sign, send and chain-switch requests are asked here; any answer but the one asked for rejects.'
           : `walletd: approvals: none${flags.approver ? '' : ' (stdin or stderr is not a terminal)'} — every connect, sign, send and chain-switch request is refused (4001, reason no-approver).`,
       )
-      daemon.unlocked.finally(openPrompts).catch(() => {})
-      daemon.unlocked.catch(async (e) => {
+      running.unlocked.finally(openPrompts).catch(() => {})
+      running.unlocked.catch(async (e) => {
         process.exitCode = reportError(e)
-        await daemon.close()
+        await running.close()
       })
-      let stopping = false
-      const stop = (signal: string) => {
-        if (stopping) return
-        stopping = true
-        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
-        force.unref()
-        terminal?.close()
-        daemon
-          .close()
-          .then(() => {
-            out(`walletd stopped (${signal})`)
-            process.exitCode = ExitCode.ok
-          })
-          .catch((e) => {
-            process.exitCode = reportError(e)
-          })
-      }
-      process.once('SIGINT', () => stop('SIGINT'))
-      process.once('SIGTERM', () => stop('SIGTERM'))
     })
 }
 

@@ -208,6 +208,38 @@ describe('walletd CLI', () => {
     }
   })
 
+  test.each([
+    ['as soon as its Anvil is up (walletd still starting)', /"msg":"dev Anvil started"/],
+    ['the moment its banner arrives', /listening/],
+  ])('SIGTERM %s: walletd exits 0 and stops its Anvil', async (_, when) => {
+    const child = spawn(process.execPath, [bin, 'start', '--dev', '--port', '0'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let text = ''
+    let anvilPort = 0
+    const onData = (chunk: Buffer) => {
+      text += chunk
+      anvilPort ||= Number(/"port":(\d+),"msg":"dev Anvil started"/.exec(text)?.[1] ?? 0)
+      if (when.test(text) && child.signalCode === null && !child.killed) child.kill('SIGTERM')
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    try {
+      expect(await exited(child), text).toEqual({ code: 0, signal: null })
+      expect(anvilPort).toBeGreaterThan(0)
+      // Nothing listens on the Anvil port any more.
+      const refused = await fetch(`http://127.0.0.1:${anvilPort}`, { method: 'POST' }).then(
+        () => false,
+        () => true,
+      )
+      expect(refused).toBe(true)
+      expect(run(['status']).code).toBe(4)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
   test('a non-loopback --host is refused without --allow-remote', () => {
     const r = run(['start', '--dev', '--host', '0.0.0.0', '--port', '0'])
     expect(r.code).toBe(2)
