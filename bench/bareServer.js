@@ -1,12 +1,17 @@
-// Cold-start baseline: a bare fastify + @fastify/websocket server (no walletd code) that answers
-// POST /rpc. Prints {"port":N} once listening on 127.0.0.1 (port 0); stops on SIGTERM.
-import websocket from '@fastify/websocket'
-import Fastify from 'fastify'
+// Cold-start baseline: a bare node:http server (no walletd code, no framework) that answers every
+// POST /rpc with a chain id. Prints {"port":N} once listening on 127.0.0.1 (port 0); stops on SIGTERM.
+import { createServer } from 'node:http'
 
-const app = Fastify()
-await app.register(websocket)
-app.post('/rpc', async () => ({ jsonrpc: '2.0', id: 1, result: '0x7a69' }))
-app.get('/rpc', { websocket: true }, (socket) => socket.close())
-await app.listen({ host: '127.0.0.1', port: 0 })
-console.log(JSON.stringify({ port: app.server.address().port }))
-process.once('SIGTERM', () => app.close().then(() => process.exit(0)))
+const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: '0x7a69' })
+const server = createServer((req, res) => {
+  req.resume()
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(body)
+  })
+})
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })))
+process.once('SIGTERM', () => {
+  server.closeAllConnections()
+  server.close(() => process.exit(0))
+})

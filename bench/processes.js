@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 const WALLETD_BIN = fileURLToPath(new URL('../bin/walletd.js', import.meta.url))
 const NAIVE_PROXY = fileURLToPath(new URL('./naiveProxy.js', import.meta.url))
+const NAIVE_HTTP_PROXY = fileURLToPath(new URL('./naiveHttpProxy.js', import.meta.url))
 
 /**
  * Cleanup steps run in reverse order by `run()`. Child processes and temp dirs are also killed
@@ -151,23 +152,42 @@ export async function startWalletdProcess({
   return { dir, token, pid: info.pid, port: info.port, wsUrl: `ws://127.0.0.1:${info.port}/rpc`, stop }
 }
 
-/** The naive proxy in its own process; resolves with its ws URL and stop(). */
+/** The naive WebSocket proxy in its own process; resolves with its ws URL and stop(). */
 export async function startNaiveProxyProcess({ cleanup, upstreamUrl }) {
+  const { pid, port, stop } = await startPortPrinter({ cleanup, script: NAIVE_PROXY, args: [upstreamUrl] })
+  return { pid, wsUrl: `ws://127.0.0.1:${port}`, stop }
+}
+
+/** The naive HTTP proxy (node:http + undici keep-alive Pool) in its own process. */
+export async function startNaiveHttpProxyProcess({ cleanup, upstreamUrl }) {
+  const { pid, port, stop } = await startPortPrinter({
+    cleanup,
+    script: NAIVE_HTTP_PROXY,
+    args: [upstreamUrl],
+  })
+  return { pid, httpUrl: `http://127.0.0.1:${port}/`, stop }
+}
+
+/**
+ * A node script that prints a JSON line ({"port":N, …}) on stdout once it listens: its pid, that
+ * line's fields and stop().
+ */
+export async function startPortPrinter({ cleanup, script, args = [], env = process.env, execArgv = [] }) {
   const child = cleanup.child(
-    spawn(process.execPath, [NAIVE_PROXY, upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...execArgv, script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] }),
   )
   const stop = () => stopChild(child)
   cleanup.add(stop)
-  const port = await new Promise((resolve, reject) => {
+  const info = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {
       out += chunk
       const line = out.split('\n')[0]
-      if (out.includes('\n')) resolve(JSON.parse(line).port)
+      if (out.includes('\n')) resolve(JSON.parse(line))
     })
-    child.once('exit', (code) => reject(new Error(`naive proxy exited (${code})`)))
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)))
   })
-  return { pid: child.pid, wsUrl: `ws://127.0.0.1:${port}`, stop }
+  return { pid: child.pid, ...info, stop }
 }
 
 /** POST one JSON-RPC request to walletd's HTTP /rpc with a Bearer token; the parsed answer. */

@@ -1,86 +1,95 @@
-// In-process signing baseline for `npm run bench` (run after `npm run build`): viem's local
-// account signing personal messages and EIP-712 typed data, and the same through walletd's
-// signer (which also verifies every signature, recovery bit included, before returning it).
-import { mnemonicToAccount } from 'viem/accounts'
-import { ANVIL_MNEMONIC as MNEMONIC } from '../dist/dev/startAnvil.js'
-import { createSigner } from '../dist/signer/createSigner.js'
+// Signing: `personal_sign` through a walletd daemon in its own process (bench/signingDaemon.js)
+// against viem's local account signing in this process, in interleaved rounds. Plus the keystore
+// unlock time (once per unlock, never per request).
+import { fileURLToPath } from 'node:url'
+import { generatePrivateKey, mnemonicToAccount } from 'viem/accounts'
+import { hexToBytes, verifyMessage } from 'viem/utils'
+import { ANVIL_MNEMONIC } from '../dist/dev/startAnvil.js'
+import { decryptKeystore } from '../dist/signer/keystore/decryptKeystore.js'
+import { encryptKeystore, STANDARD_SCRYPT } from '../dist/signer/keystore/encryptKeystore.js'
+import { startPortPrinter } from './processes.js'
+import { rotated } from './stats.js'
+import { connectRpc, inFlight, resultOf, sequential } from './wsRpc.js'
 
-export const TYPED_DATA = {
-  domain: {
-    name: 'Ether Mail',
-    version: '1',
-    chainId: 31337,
-    verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC',
-  },
-  types: {
-    Person: [
-      { name: 'name', type: 'string' },
-      { name: 'wallet', type: 'address' },
-    ],
-    Mail: [
-      { name: 'from', type: 'Person' },
-      { name: 'to', type: 'Person' },
-      { name: 'contents', type: 'string' },
-    ],
-  },
-  primaryType: 'Mail',
-  message: {
-    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
-    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
-    contents: 'Hello, Bob!',
-  },
-}
-
-/** Runs `fn(i)` `iterations` times after a warm-up; p50/p95 latency in µs and sequential ops/s. */
-async function measure(fn, { iterations = 300, warmup = 50 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn(i)
-  const samples = new Float64Array(iterations)
-  const started = performance.now()
-  for (let i = 0; i < iterations; i++) {
-    const t = performance.now()
-    await fn(i)
-    samples[i] = (performance.now() - t) * 1000
-  }
-  const totalMs = performance.now() - started
-  samples.sort()
-  return {
-    p50Us: samples[Math.floor(iterations * 0.5)],
-    p95Us: samples[Math.floor(iterations * 0.95)],
-    opsPerSec: (iterations / totalMs) * 1000,
-  }
-}
+const SIGNING_DAEMON = fileURLToPath(new URL('./signingDaemon.js', import.meta.url))
+const ORIGIN = 'https://signer.bench.example'
+const message = (i) => `0x${Buffer.from(`walletd bench message ${i}`).toString('hex')}`
 
 /**
- * The baseline the daemon is compared with. `personalSignP50Us` / `typedDataP50Us` are viem
- * alone; `signer*` add walletd's self-check (every signature verified against the
- * account's public key, recovery bit included: about 2–3× a bare signature), which every walletd
- * signature pays.
+ * Per round: viem's `account.signMessage` in this process (sequential: p50 and signatures/s), and
+ * the daemon's `personal_sign` over one WebSocket (sequential p50; signatures/s with `concurrency`
+ * in flight). Returns arrays of per-round values.
  */
-export async function benchInProcessSigning({ iterations = 300 } = {}) {
-  const account = mnemonicToAccount(MNEMONIC, { addressIndex: 0 })
-  const signer = createSigner({ accounts: [account] })
-  const message = (i) => ({ raw: `0x${Buffer.from(`walletd bench message ${i}`).toString('hex')}` })
-  const typed = (i) => ({ ...TYPED_DATA, message: { ...TYPED_DATA.message, contents: `Hello, Bob! #${i}` } })
-
-  const personal = await measure((i) => account.signMessage({ message: message(i) }), { iterations })
-  const typedData = await measure((i) => account.signTypedData(typed(i)), { iterations })
-  const signerPersonal = await measure((i) => signer.signMessage(account.address, message(i)), { iterations })
-  const signerTyped = await measure((i) => signer.signTypedData(account.address, typed(i)), { iterations })
-  return {
-    iterations,
-    personalSignP50Us: personal.p50Us,
-    personalSignP95Us: personal.p95Us,
-    personalSignOpsPerSec: personal.opsPerSec,
-    typedDataP50Us: typedData.p50Us,
-    typedDataP95Us: typedData.p95Us,
-    typedDataOpsPerSec: typedData.opsPerSec,
-    signerPersonalSignP50Us: signerPersonal.p50Us,
-    signerPersonalSignOpsPerSec: signerPersonal.opsPerSec,
-    signerTypedDataP50Us: signerTyped.p50Us,
-    signerTypedDataOpsPerSec: signerTyped.opsPerSec,
+export async function benchSigning({
+  cleanup,
+  upstreamUrl,
+  rounds,
+  iterations = 300,
+  concurrency = 8,
+  progress,
+}) {
+  const daemon = await startPortPrinter({ cleanup, script: SIGNING_DAEMON, args: [upstreamUrl] })
+  const client = await connectRpc(`ws://127.0.0.1:${daemon.port}/rpc`, {
+    protocols: ['walletd.v1', `walletd.token.${daemon.token}`],
+    headers: { origin: ORIGIN },
+  })
+  const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 })
+  try {
+    const address = daemon.address.toLowerCase()
+    const granted = resultOf(await client.call('eth_requestAccounts'), 'eth_requestAccounts')
+    if (!granted.includes(address)) throw new Error(`eth_requestAccounts did not grant ${address}`)
+    const viaDaemon = async (i) =>
+      resultOf(await client.call('personal_sign', [message(i), address]), 'personal_sign')
+    const inProcess = (i) => account.signMessage({ message: { raw: message(i) } })
+    // The daemon's answers are the account's signatures, equal to viem's (checked outside the timing).
+    for (let i = 0; i < 3; i++) {
+      const signature = await viaDaemon(i)
+      if (signature !== (await inProcess(i))) throw new Error('the daemon signed differently from viem')
+      if (!(await verifyMessage({ address: account.address, message: { raw: message(i) }, signature })))
+        throw new Error('personal_sign through walletd did not verify')
+    }
+    const out = { viemP50Us: [], viemOpsPerSec: [], daemonP50Us: [], daemonOpsPerSec: [] }
+    const steps = [
+      async (warmup) => {
+        const r = await sequential(inProcess, { count: iterations, warmup })
+        out.viemP50Us.push(r.p50Us)
+        out.viemOpsPerSec.push(r.opsPerSec)
+      },
+      async (warmup) => {
+        out.daemonP50Us.push((await sequential(viaDaemon, { count: iterations, warmup })).p50Us)
+      },
+      async () => {
+        const r = await inFlight(viaDaemon, { concurrency, count: iterations * 2, warmup: concurrency * 8 })
+        out.daemonOpsPerSec.push(r.opsPerSec)
+      },
+    ]
+    for (let round = 0; round < rounds; round++) {
+      progress?.(`signing round ${round + 1}/${rounds}`)
+      for (const step of rotated(steps, round)) await step(round === 0 ? 100 : 20)
+    }
+    return { ...out, concurrency, iterations, pid: daemon.pid }
+  } finally {
+    await client.close()
+    await daemon.stop()
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await benchInProcessSigning(), null, 2))
+/** encryptKeystore once with the standard scrypt (n=2^18, r=8, p=1), then decryptKeystore `times` times (ms). */
+export async function benchKeystoreUnlock({ times = 2 } = {}) {
+  const privateKey = hexToBytes(generatePrivateKey())
+  const passphrase = 'walletd bench passphrase'
+  let t = performance.now()
+  const keystore = await encryptKeystore(privateKey, passphrase)
+  const encryptMs = performance.now() - t
+  const unlockMs = []
+  for (let i = 0; i < times; i++) {
+    t = performance.now()
+    const key = await decryptKeystore(keystore, passphrase)
+    unlockMs.push(performance.now() - t)
+    const same = Buffer.from(key).equals(Buffer.from(privateKey))
+    key.fill(0)
+    if (!same) throw new Error('decryptKeystore returned another key')
+  }
+  privateKey.fill(0)
+  return { scrypt: STANDARD_SCRYPT, encryptMs, unlockMs }
 }

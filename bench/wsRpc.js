@@ -114,21 +114,22 @@ export async function sequential(fn, { count = 1000, warmup = 100, maxMs = 10_00
 /**
  * `concurrency` requests in flight (closed loop: each answer sends the next) until `count` are
  * answered or `maxMs` passed. Requests per second over the whole run, and latency p50.
- * @param {(i: number) => Promise<unknown>} fn
+ * `fn(i, w)` gets the request's index and its loop's (0 … concurrency-1).
+ * @param {(i: number, w: number) => Promise<unknown>} fn
  */
 export async function inFlight(fn, { concurrency = 64, count = 5000, warmup = 200, maxMs = 10_000 } = {}) {
   for (let i = 0; i < warmup; i += concurrency) {
-    await Promise.all(Array.from({ length: Math.min(concurrency, warmup - i) }, (_, k) => fn(i + k)))
+    await Promise.all(Array.from({ length: Math.min(concurrency, warmup - i) }, (_, k) => fn(i + k, k)))
   }
   let next = 0
   let done = 0
   const samples = new Float64Array(count)
   const started = performance.now()
-  const worker = async () => {
+  const worker = async (_, w) => {
     while (next < count && performance.now() - started < maxMs) {
       const i = next++
       const t = performance.now()
-      await fn(i)
+      await fn(i, w)
       samples[done++] = (performance.now() - t) * 1000
     }
   }

@@ -12,7 +12,8 @@ import { type AuditLog, createAuditLog } from './audit/createAuditLog.js'
 import type { AuditSink } from './audit/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
 import type { ChainConfig, Config } from './config/schema.js'
-import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC } from './dev/startAnvil.js'
+import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance } from './dev/startAnvil.js'
+import { devAnvilOptions, devAnvilStateFile } from './dev/startDevAnvil.js'
 import { type SupervisedAnvil, superviseAnvil } from './dev/superviseAnvil.js'
 import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
@@ -34,8 +35,9 @@ import { registerDevDemo } from './server/plugins/devDemo.js'
 import { healthReport } from './server/plugins/health.js'
 import { acquireLock, type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './server/runtimeFiles.js'
 import { createSessionStore } from './session/createSessionStore.js'
+import { createLazySigner } from './signer/createLazySigner.js'
 import { createNonceManager } from './signer/createNonceManager.js'
-import { createSigner } from './signer/createSigner.js'
+import { deriveMnemonicKeys } from './signer/deriveMnemonicKeys.js'
 import type { Signer } from './signer/types.js'
 import { createAddedChainStore } from './upstream/createAddedChainStore.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
@@ -88,6 +90,12 @@ export type WalletdOptions = {
   audit?: boolean
   /** `walletd stop` over the admin socket calls this; default: `close()`. */
   onStopRequested?: () => void
+  /**
+   * Dev mode: the Anvil already starting (the CLI starts it while walletd's modules load; see
+   * `startDevAnvil`). createWalletd's supervisor adopts it: it stops it on close, and when start-up
+   * fails. Default: started here.
+   */
+  devAnvil?: Promise<AnvilInstance>
 }
 
 export type Walletd = {
@@ -130,6 +138,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
   }
 
   try {
+    const devAnvil = options.devAnvil
+    if (devAnvil) {
+      devAnvil.catch(() => {}) // its failure surfaces where it is awaited below
+      cleanups.push(() =>
+        devAnvil.then(
+          (a) => a.stop(),
+          () => {},
+        ),
+      )
+    }
     ensurePrivateDir(paths.dataDir)
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
     const identity = loadIdentityKey(paths.identityKey)
@@ -139,11 +157,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     let anvil: SupervisedAnvil | null = null
     if (config.dev) {
       anvil = await superviseAnvil({
-        start: { port: config.devChain.anvilPort, blockTimeSeconds: config.devChain.blockTimeSeconds },
-        stateFile: join(paths.runtimeDir, 'dev-anvil-state.json'),
+        start: devAnvilOptions(config, devAnvilStateFile(paths.runtimeDir)),
+        stateFile: devAnvilStateFile(paths.runtimeDir),
         stateIntervalSeconds: config.devChain.stateIntervalSeconds,
         log,
         now,
+        ...(devAnvil ? { first: devAnvil } : {}),
       })
       const started = anvil
       cleanups.push(() => started.stop())
@@ -216,11 +235,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
     let signer = options.signer ?? null
     if (!signer && config.dev) {
-      signer = createSigner({
-        accounts: Array.from({ length: 10 }, (_, i) =>
-          mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }),
-        ),
-      })
+      // Anvil's ten test accounts (m/44'/60'/0'/0/0–9), derived natively in a few milliseconds;
+      // the signing code loads at the first signature.
+      const keys = deriveMnemonicKeys(ANVIL_MNEMONIC, 10)
+      try {
+        const devSigner = createLazySigner({ privateKeys: keys })
+        cleanups.push(() => devSigner.close())
+        signer = devSigner
+      } finally {
+        for (const key of keys) key.fill(0)
+      }
     }
 
     const loadedPolicy = options.policy
@@ -372,9 +396,11 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     })
     cleanups.push(offSessions)
 
-    // A revoked token closes the connections it opened, at once.
-    // One look at the token file per tick, however many connections are open.
+    // The token file is read here, once per tick (never per request): a token created or revoked
+    // by `walletd token` takes effect within a tick, and a revoked token closes the connections it
+    // opened.
     const tokenWatch = setInterval(() => {
+      tokens.refresh()
       if (connections.total === 0) return
       const live = new Set(tokens.list().map((t) => t.name))
       for (const conn of connections.all()) {
@@ -450,9 +476,15 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(() => removeRuntimeFile(paths.runtimeFile))
     log.info({ port: boundPort, ws: info.urls.ws, chains: info.chains }, 'walletd listening')
 
+    let closing: Promise<void> | undefined
     const unlocked = options.unlock
       ? options.unlock(log).then((unlockedSigner) => {
-          if (unlockedSigner) services.signer = unlockedSigner
+          if (unlockedSigner) {
+            services.signer = unlockedSigner
+            // The daemon closes the signer it unlocked (its keys zeroed, its workers ended).
+            if (closing) void unlockedSigner.close()
+            else cleanups.push(() => unlockedSigner.close())
+          }
           log.info({ accounts: unlockedSigner?.accounts().length ?? 0 }, 'unlock finished')
           // While locked, granted origins saw no accounts: their open connections get them now.
           layer?.syncAll()
@@ -460,7 +492,6 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       : Promise.resolve()
     unlocked.catch(() => {})
 
-    let closing: Promise<void> | undefined
     const walletd: Walletd = {
       adminSocket: admin ? admin.path : null,
       unlocked,
@@ -473,6 +504,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       anvil,
       close() {
         closing ??= (async () => {
+          anvil?.quiesce()
           log.info('shutting down')
           await runCleanups()
         })()

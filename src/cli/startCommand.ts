@@ -100,6 +100,29 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
+      // Signals stop walletd gracefully from now on; one that arrives while it starts takes effect
+      // as soon as it has started (a supervisor may stop it at any moment).
+      let daemon: Walletd | undefined
+      let stopSignal: string | null = null
+      const shutdown = (d: Walletd, signal: string) => {
+        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
+        force.unref()
+        d.close()
+          .then(() => {
+            out(`walletd stopped (${signal})`)
+            process.exitCode = ExitCode.ok
+          })
+          .catch((e) => {
+            process.exitCode = reportError(e)
+          })
+      }
+      const stop = (signal: string) => {
+        if (stopSignal) return
+        stopSignal = signal
+        if (daemon) shutdown(daemon, signal)
+      }
+      process.once('SIGINT', () => stop('SIGINT'))
+      process.once('SIGTERM', () => stop('SIGTERM'))
       const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY)
       let chosen: ReturnType<typeof chooseApprovers>
       try {
@@ -108,6 +131,20 @@ export function createStartCommand(): Command {
         process.exitCode = reportError(e)
         return
       }
+      // Dev mode: Anvil starts now, while walletd's own modules load (createWalletd's supervisor
+      // adopts it, and stops it when start-up fails).
+      const devAnvil = config.dev
+        ? (await import('../dev/startDevAnvil.js')).startDevAnvil(
+            config,
+            (await import('../config/paths.js')).resolvePaths(config).runtimeDir,
+          )
+        : undefined
+      devAnvil?.catch(() => {}) // reported by createWalletd, which awaits it
+      const stopDevAnvil = () =>
+        void devAnvil?.then(
+          (a) => a.stop(),
+          () => {},
+        )
       // Prompts wait until the keystore unlock (which may ask for a passphrase on stdin) is over.
       let openPrompts = () => {}
       const promptsReady = new Promise<void>((resolve) => (openPrompts = resolve))
@@ -144,33 +181,14 @@ export function createStartCommand(): Command {
           return
         }
       }
-      // Signals stop walletd gracefully from now on; one that arrives while it starts takes effect
-      // as soon as it has started (a supervisor may stop it at any moment).
-      let daemon: Walletd | undefined
-      let stopSignal: string | null = null
-      const shutdown = (d: Walletd, signal: string) => {
-        const force = setTimeout(() => process.exit(ExitCode.failure), config.server.shutdownGraceMs + 5000)
-        force.unref()
-        d.close()
-          .then(() => {
-            out(`walletd stopped (${signal})`)
-            process.exitCode = ExitCode.ok
-          })
-          .catch((e) => {
-            process.exitCode = reportError(e)
-          })
-      }
-      const stop = (signal: string) => {
-        if (stopSignal) return
-        stopSignal = signal
-        if (daemon) shutdown(daemon, signal)
-      }
-      process.once('SIGINT', () => stop('SIGINT'))
-      process.once('SIGTERM', () => stop('SIGTERM'))
       try {
-        const { createWalletd } = await import('../createWalletd.js')
+        const { createWalletd } = await import('../createWalletd.js').catch((e) => {
+          stopDevAnvil()
+          throw e
+        })
         daemon = await createWalletd({
           config,
+          ...(devAnvil ? { devAnvil } : {}),
           logger,
           approvers,
           policy: flags.policy ?? null,
@@ -242,20 +260,34 @@ async function unlockKeystore(
   log: import('pino').Logger,
   first: Awaited<ReturnType<typeof precheckKeystore>>,
 ) {
-  const [{ resolvePaths }, { unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
+  // Without keystore files there is nothing to unlock: the unlock, keychain and signing code is
+  // not even loaded (it would compete with the first requests for nothing).
+  const [{ resolvePaths }, { listKeystoreFiles }] = await Promise.all([
+    import('../config/paths.js'),
+    import('../signer/keystore/keystoreDir.js'),
+  ])
+  const keystoreDir = resolvePaths(config).keystoreDir
+  if (listKeystoreFiles(keystoreDir).length === 0) {
+    log.info({ keystoreDir }, 'no keystore files; no accounts unlocked')
+    return null
+  }
+  const [{ unlockAccounts }, { createKeychain }, { createHiddenPrompt }, { createSigner }] =
     await Promise.all([
-      import('../config/paths.js'),
       import('../signer/unlockAccounts.js'),
       import('../signer/keychain/createKeychain.js'),
       import('../signer/keystore/createHiddenPrompt.js'),
       import('../signer/createSigner.js'),
     ])
   const accounts = await unlockAccounts({
-    keystoreDir: resolvePaths(config).keystoreDir,
+    keystoreDir,
     passphraseSource: { passwordFile, env: process.env, prompt: createHiddenPrompt() },
     keychain: createKeychain(),
     log,
     ...(first ? { alreadyUnlocked: new Map([[first.file, first.account]]) } : {}),
   })
-  return accounts.length > 0 ? createSigner({ accounts }) : null
+  try {
+    return accounts.length > 0 ? createSigner({ privateKeys: accounts.map((a) => a.privateKey) }) : null
+  } finally {
+    for (const account of accounts) account.privateKey.fill(0)
+  }
 }

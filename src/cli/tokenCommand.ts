@@ -38,7 +38,7 @@ async function tokenUrls(flags: Common, token: string) {
   return { urls: { ws: `ws://${base}/rpc/${token}`, http: `http://${base}/rpc/${token}` }, note }
 }
 
-/** `walletd token create|list|revoke`: host tokens (stored hashed; effective at once in a running daemon). */
+/** `walletd token create|list|revoke`: host tokens (stored hashed; a running daemon sees changes within ½ s). */
 export function createTokenCommand(): Command {
   const token = new Command('token').description(
     'Manage host tokens (what authorises a webview host or a script).',

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { request } from 'node:http'
 import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { AnvilStartError } from '../errors/startup.js'
 
@@ -24,6 +26,13 @@ export type StartAnvilOptions = {
   blockTimeSeconds?: number | null
   startTimeoutMs?: number
   extraArgs?: string[]
+  /**
+   * Anvil runs with `--quiet` and its output is not read: serving a request costs this process
+   * nothing (otherwise Anvil writes a log line per request into a pipe this process drains). The
+   * port is then chosen here (a free one when `port` is 0; another is tried if Anvil cannot bind
+   * it) and readiness is Anvil answering eth_chainId.
+   */
+  quiet?: boolean
 }
 
 /** Path of the Anvil binary shipped by the npm package `@foundry-rs/anvil` (its platform package). */
@@ -56,10 +65,58 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   args.push(...(options.extraArgs ?? []))
   const command = bin.endsWith('.mjs') ? process.execPath : bin
   const argv = bin.endsWith('.mjs') ? [bin, ...args] : args
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
   const timeoutMs = options.startTimeoutMs ?? 20_000
+  let child: ChildProcess
+  let port: number
+  if (options.quiet) {
+    ;({ child, port } = await startQuiet(command, argv, options.port ?? 0, timeoutMs))
+  } else {
+    child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    port = await portFromPipe(child, timeoutMs)
+  }
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const httpUrl = `http://127.0.0.1:${port}`
+  let answered: string | undefined
+  try {
+    answered = await askChainId(port, timeoutMs)
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw new AnvilStartError(
+      `The node on port ${port} did not answer eth_chainId: ${(err as Error).message}`,
+    )
+  }
+  if (answered === undefined || Number.parseInt(answered, 16) !== chainId) {
+    child.kill('SIGKILL')
+    throw new AnvilStartError(`The node on port ${port} answered chain id ${answered}, not ${chainId}.`)
+  }
+
+  let stopped: Promise<void> | undefined
+  return {
+    port,
+    httpUrl,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    chainId,
+    process: child,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        const kill = setTimeout(() => child.kill('SIGKILL'), 3000)
+        child.once('exit', () => {
+          clearTimeout(kill)
+          resolve()
+        })
+        child.kill('SIGTERM')
+      })
+      return stopped
+    },
+  }
+}
+
+const LISTENING = /Listening on 127\.0\.0\.1:(\d+)/
+
+/** The port from Anvil's output on a pipe (then drained, so Anvil never blocks on it). */
+function portFromPipe(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -69,7 +126,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
     }, timeoutMs)
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8')
-      const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(out)
+      const m = LISTENING.exec(out)
       if (m) {
         clearTimeout(timer)
         child.stdout?.off('data', onData)
@@ -96,37 +153,93 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       )
     })
   })
+}
 
-  const httpUrl = `http://127.0.0.1:${port}`
-  const res = await fetch(httpUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' }),
+/**
+ * Starts Anvil with `--quiet` on `port` (a free one picked here when 0) and waits until it answers
+ * eth_chainId. A picked port can be taken by someone else before Anvil binds it: Anvil then exits,
+ * and another port is tried (three times at most).
+ */
+async function startQuiet(
+  command: string,
+  argv: string[],
+  port: number,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; port: number }> {
+  const started = Date.now()
+  for (let attempt = 0; ; attempt++) {
+    const tryPort = port === 0 ? await freePort() : port
+    const args = [...argv, '--quiet']
+    args[args.indexOf('--port') + 1] = String(tryPort)
+    const child = spawn(command, args, { stdio: 'ignore' })
+    let failure: Error | null = null
+    child.once('error', (err) => {
+      failure = new AnvilStartError(`Anvil could not be started: ${err.message}`, { cause: err })
+    })
+    for (;;) {
+      if (failure) throw failure
+      if (child.exitCode !== null || child.signalCode !== null) break
+      if (Date.now() - started > timeoutMs) {
+        child.kill('SIGKILL')
+        throw new AnvilStartError(`Anvil did not start within ${timeoutMs} ms.`)
+      }
+      try {
+        await askChainId(tryPort, 1000)
+        return { child, port: tryPort }
+      } catch {}
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    if (port !== 0 || attempt >= 2) {
+      throw new AnvilStartError(
+        `Anvil exited with code ${child.exitCode} before listening on port ${tryPort}.`,
+      )
+    }
+  }
+}
+
+/** A port nothing listens on right now (the OS's pick for port 0 on 127.0.0.1). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
   })
-  const body = (await res.json()) as { result?: string }
-  if (body.result === undefined || Number.parseInt(body.result, 16) !== chainId) {
-    child.kill('SIGKILL')
-    throw new AnvilStartError(`The node on port ${port} answered chain id ${body.result}, not ${chainId}.`)
-  }
+}
 
-  let stopped: Promise<void> | undefined
-  return {
-    port,
-    httpUrl,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    chainId,
-    process: child,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        const kill = setTimeout(() => child.kill('SIGKILL'), 3000)
-        child.once('exit', () => {
-          clearTimeout(kill)
-          resolve()
+/** eth_chainId over plain node:http (global fetch would load its own HTTP stack at start-up). */
+function askChainId(port: number, timeoutMs: number): Promise<string | undefined> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId' })
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          text += chunk
         })
-        child.kill('SIGTERM')
-      })
-      return stopped
-    },
-  }
+        res.on('end', () => {
+          try {
+            resolve((JSON.parse(text) as { result?: string }).result)
+          } catch (err) {
+            reject(err)
+          }
+        })
+        res.on('error', reject)
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+    req.end(body)
+  })
 }

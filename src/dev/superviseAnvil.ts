@@ -24,6 +24,11 @@ export type SupervisedAnvil = {
   status(): DevChainStatus
   /** Resolves once the next (re)start finished; for tests and logs. */
   onRestart(fn: () => void): () => void
+  /**
+   * walletd is shutting down: an exit from now on is expected (a Ctrl-C at the terminal reaches
+   * Anvil too, being in the same process group) and is not restarted.
+   */
+  quiesce(): void
   stop(): Promise<void>
 }
 
@@ -42,6 +47,11 @@ export type SuperviseAnvilOptions = {
   restartMaxMs?: number
   /** For tests: how to start one Anvil (default `startAnvil`). */
   startOne?: (options: StartAnvilOptions) => Promise<AnvilInstance>
+  /**
+   * The first Anvil, already starting (the CLI starts it while walletd loads: `startDevAnvil`,
+   * with the same options and a fresh state file); adopted instead of starting one here.
+   */
+  first?: Promise<AnvilInstance>
 }
 
 /**
@@ -59,7 +69,7 @@ export async function superviseAnvil(options: SuperviseAnvilOptions): Promise<Su
   const maxMs = options.restartMaxMs ?? 5000
   const persisted = stateFile !== null && options.stateIntervalSeconds !== null
   // A fresh chain per daemon run: state left by an earlier run is not loaded.
-  if (stateFile) rmSync(stateFile, { force: true })
+  if (stateFile && !options.first) rmSync(stateFile, { force: true })
   const stateArgs = () =>
     persisted ? ['--state', stateFile!, '--state-interval', String(options.stateIntervalSeconds)] : []
 
@@ -70,8 +80,15 @@ export async function superviseAnvil(options: SuperviseAnvilOptions): Promise<Su
   let timer: NodeJS.Timeout | undefined
   const restartListeners = new Set<() => void>()
 
+  // options.start already carries the state arguments when it comes from devAnvilOptions.
   const launch = (port: number) =>
-    startOne({ ...options.start, port, extraArgs: [...(options.start.extraArgs ?? []), ...stateArgs()] })
+    startOne({
+      ...options.start,
+      port,
+      extraArgs: options.start.extraArgs?.includes('--state')
+        ? options.start.extraArgs
+        : [...(options.start.extraArgs ?? []), ...stateArgs()],
+    })
 
   function watch(instance: AnvilInstance) {
     child = instance
@@ -134,7 +151,7 @@ export async function superviseAnvil(options: SuperviseAnvilOptions): Promise<Su
     }
   }
 
-  const first = await launch(options.start.port ?? 0)
+  const first = await (options.first ?? launch(options.start.port ?? 0))
   const port = first.port
   watch(first)
 
@@ -149,6 +166,10 @@ export async function superviseAnvil(options: SuperviseAnvilOptions): Promise<Su
     onRestart(fn) {
       restartListeners.add(fn)
       return () => restartListeners.delete(fn)
+    },
+    quiesce() {
+      stopping = true
+      clearTimeout(timer)
     },
     stop() {
       stopped ??= (async () => {

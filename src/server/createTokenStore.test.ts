@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
@@ -30,14 +30,33 @@ test('wrong, malformed and revoked tokens do not verify', () => {
   expect(store.revoke('host')).toBe(false)
 })
 
-test('a second store on the same file sees creates and revokes (running daemon)', () => {
+test('a second store on the same file sees creates and revokes at its next refresh (running daemon)', () => {
   const f = file()
   const cli = createTokenStore({ file: f })
   const daemon = createTokenStore({ file: f })
   const { token } = cli.create('late')
-  expect(daemon.verify(token, null)).toBe('late')
-  cli.revoke('late')
+  // verify reads no file: the daemon sees the new token at its next watch tick.
   expect(daemon.verify(token, null)).toBeNull()
+  daemon.refresh()
+  expect(daemon.verify(token, null)).toBe('late')
+  expect(daemon.list().map((t) => t.name)).toEqual(['late'])
+  cli.revoke('late')
+  daemon.refresh()
+  expect(daemon.verify(token, null)).toBeNull()
+})
+
+test('verify touches no file; a corrupt file authorises nobody from the next refresh on', () => {
+  const f = file()
+  const store = createTokenStore({ file: f })
+  const { token } = store.create('host')
+  rmSync(f)
+  expect(store.verify(token, null)).toBe('host')
+  writeFileSync(f, '{ not json', { mode: 0o600 })
+  store.refresh()
+  expect(store.verify(token, null)).toBeNull()
+  expect(store.list()).toEqual([])
+  // A store created on a corrupt file starts empty, too.
+  expect(createTokenStore({ file: f }).verify(token, null)).toBeNull()
 })
 
 test('origin-bound tokens only speak for their origins', () => {
@@ -63,7 +82,8 @@ test('a tokens.json that stops parsing authorises nobody (fail closed), until it
   const { token } = store.create('host')
   const good = readFileSync(f, 'utf8')
   expect(store.verify(token, null)).toBe('host')
-  // Each bad content follows the good file (and has another size), so the store sees each change.
+  // Each bad content follows the good file (and has another size), so the store sees each change
+  // at its next refresh (the daemon's 500 ms token watch tick).
   for (const bad of [
     '{not json',
     '{"tokens": {"host": 1}}',
@@ -72,16 +92,21 @@ test('a tokens.json that stops parsing authorises nobody (fail closed), until it
     '',
   ]) {
     writeFileSync(f, good)
+    store.refresh()
     expect(store.verify(token, null)).toBe('host')
     writeFileSync(f, bad)
+    store.refresh()
     expect(store.verify(token, null), JSON.stringify(bad)).toBeNull()
     expect(store.list()).toEqual([])
   }
   writeFileSync(f, good)
+  store.refresh()
   expect(store.verify(token, null)).toBe('host')
   unlinkSync(f)
+  store.refresh()
   expect(store.verify(token, null)).toBeNull()
   writeFileSync(f, good)
+  store.refresh()
   expect(store.verify(token, 'https://app.example')).toBe('host')
 })
 

@@ -32,8 +32,12 @@ export type TokenStore = ReturnType<typeof createTokenStore>
 
 /**
  * Named host tokens, stored hashed in `tokens.json` (0600, atomic writes). Verification hashes the
- * presented token and compares it with every record in constant time. The file is re-read when it
- * changes, so `walletd token create|revoke` takes effect at once in a running daemon.
+ * presented token and compares it with every record in constant time, against the records in
+ * memory: it touches no file. The file is read when the store is created, before each create or
+ * revoke (read-modify-write), and by `refresh()`, which the daemon calls on its 500 ms token watch
+ * tick: `walletd token create|revoke` in another process takes effect within a tick. `refresh()`
+ * stats the file and re-reads it only when its mtime, size or inode changed. A file that is not
+ * valid JSON authorises nobody (fail closed) until it is fixed.
  */
 export function createTokenStore({ file, now = Date.now }: { file: string; now?: () => number }) {
   let records: TokenRecord[] = []
@@ -62,10 +66,11 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
     stamp = next
   }
 
-  /** The record whose hash matches, comparing with every record in constant time. */
+  reload()
+
+  /** The record whose hash matches, comparing with every record in constant time (in memory). */
   function find(token: string | undefined): TokenRecord | null {
     if (!token || !TOKEN_FORMAT.test(token)) return null
-    reload()
     const presented = sha256(token)
     let match: TokenRecord | null = null
     for (const r of records) {
@@ -111,9 +116,13 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
       const { hash: _hash, ...info } = record
       return { token, info }
     },
+    /** The tokens as last read (at creation, by `refresh()`, or by this store's own writes). */
     list(): TokenInfo[] {
-      reload()
       return records.map(({ hash: _hash, ...info }) => info)
+    },
+    /** Re-reads the file if it changed since the last read (one `stat` when it did not). */
+    refresh(): void {
+      reload()
     },
     revoke(name: string): boolean {
       reload()
@@ -142,7 +151,6 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
     verifyProof(proof: string, message: string, origin: string): string | null {
       const presented = Buffer.from(proof, 'base64url')
       if (presented.length !== 32 || presented.toString('base64url') !== proof) return null
-      reload()
       let match: TokenRecord | null = null
       for (const r of records) {
         const expected = createHmac('sha256', Buffer.from(r.hash, 'hex')).update(message, 'utf8').digest()

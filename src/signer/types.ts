@@ -11,4 +11,6 @@ export interface Signer {
   signMessage(address: Address, message: { raw: Hex }): Promise<Hex>
   signTypedData(address: Address, typedData: TypedDataDefinition): Promise<Hex>
   signTransaction(address: Address, tx: TransactionSerializable): Promise<Hex>
+  /** Zeroes the keys it holds and stops its worker threads; signing afterwards fails. */
+  close(): Promise<void>
 }

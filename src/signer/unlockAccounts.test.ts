@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { KeystoreError, WrongPassphraseError } from '../errors/startup.js'
+import { createSigner } from './createSigner.js'
 import { createKeychain, type KeychainBackend } from './keychain/createKeychain.js'
 import { createPassphraseVault } from './keychain/createPassphraseVault.js'
 import { encryptKeystore, LIGHT_SCRYPT } from './keystore/encryptKeystore.js'
@@ -56,8 +57,13 @@ describe('unlockAccounts', () => {
     expect(text).not.toContain('s3cret')
     expect(text).not.toContain(KEY1.toString('hex'))
     // The account signs as the key it came from.
-    const sig = await accounts.find((a) => a.address === ADDR1)!.signMessage({ message: 'hi' })
+    const unlocked = accounts.find((a) => a.address === ADDR1)!
+    expect(Buffer.from(unlocked.privateKey).equals(KEY1)).toBe(true)
+    const signer = createSigner({ privateKeys: [unlocked.privateKey], workers: 0 })
+    expect(signer.accounts()).toEqual([ADDR1])
+    const sig = await signer.signMessage(ADDR1, { raw: '0x6869' })
     expect(sig).toMatch(/^0x[0-9a-f]{130}$/)
+    await signer.close()
   })
 
   test('WALLETD_PASSWORD; a wrong explicit passphrase is an error naming the source', async () => {

@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path'
-import type { LocalAccount } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { bytesToHex, getAddress } from 'viem/utils'
+import type { Address } from 'viem'
+import { getAddress } from 'viem/utils'
 import { KeystoreError, WrongPassphraseError } from '../errors/startup.js'
+import { addressOfPublicKey, publicKeyOf } from './keyAddress.js'
 import type { Keychain } from './keychain/createKeychain.js'
 import { createPassphraseVault } from './keychain/createPassphraseVault.js'
 import type { KdfLimiter } from './keystore/createKdfLimiter.js'
@@ -10,6 +10,9 @@ import { decryptKeystore } from './keystore/decryptKeystore.js'
 import { fixedPassphrase, type PassphraseSource } from './keystore/getPassphrase.js'
 import { listKeystoreFiles, readPrivateFile } from './keystore/keystoreDir.js'
 import { parseKeystore } from './keystore/parseKeystore.js'
+
+/** A decrypted account: its address and its 32-byte private key (the caller zeroes it when done). */
+export type UnlockedAccount = { address: Address; privateKey: Uint8Array }
 
 export type UnlockLog = {
   info(obj: object, msg: string): void
@@ -30,7 +33,7 @@ export type UnlockAccountsOptions = {
   /** Attempts at the terminal prompt per account. Default 3. */
   promptAttempts?: number
   /** Accounts already decrypted (by file), e.g. the first one checked before listening: not decrypted again. */
-  alreadyUnlocked?: ReadonlyMap<string, LocalAccount>
+  alreadyUnlocked?: ReadonlyMap<string, UnlockedAccount>
 }
 
 /** Default location of the remembered-passphrase envelopes for a keystore directory. */
@@ -43,10 +46,11 @@ export function rememberedDirFor(keystoreDir: string): string {
  * directory or a symlink is refused) and returns viem local accounts. Passphrase sources, in order:
  * password file, `WALLETD_PASSWORD`, the OS keychain (when remembered), the terminal. An explicit
  * source (file/env) that does not decrypt an account is an error; a stale keychain entry falls back
- * to the prompt. Decrypted key bytes are zeroed; viem keeps its own copy inside the account (a hex
- * string and bigint that JS cannot wipe).
+ * to the prompt. Returns each account's address and key bytes; the caller hands them to
+ * `createSigner` (which keeps its own copy) and zeroes them. On an error, keys already decrypted
+ * are zeroed before it is thrown.
  */
-export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<LocalAccount[]> {
+export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<UnlockedAccount[]> {
   const { keystoreDir, passphraseSource, log } = opts
   const now = opts.now ?? (() => performance.now())
   const attempts = opts.promptAttempts ?? 3
@@ -69,7 +73,7 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Local
     }
   }
 
-  const accounts: LocalAccount[] = []
+  const accounts: UnlockedAccount[] = []
   const seen = new Map<string, string>()
   try {
     for (const file of files) {
@@ -159,14 +163,18 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Local
           `No passphrase for ${label}: pass --password-file FILE, set WALLETD_PASSWORD, run \`walletd account remember <address>\`, or start walletd in a terminal`,
         )
       }
-      let account: LocalAccount
+      let account: UnlockedAccount
       try {
-        account = privateKeyToAccount(bytesToHex(key))
-      } finally {
+        account = { address: addressOfPublicKey(publicKeyOf(key)), privateKey: key }
+      } catch (err) {
         key.fill(0)
+        throw new KeystoreError(`${file}: the decrypted key is not a valid secp256k1 key`, { cause: err })
       }
       const prev = seen.get(account.address)
-      if (prev) throw new KeystoreError(`Account ${account.address} appears twice: ${prev} and ${file}`)
+      if (prev) {
+        key.fill(0)
+        throw new KeystoreError(`Account ${account.address} appears twice: ${prev} and ${file}`)
+      }
       seen.set(account.address, file)
       accounts.push(account)
       log.info(
@@ -174,6 +182,9 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Local
         'account unlocked',
       )
     }
+  } catch (err) {
+    for (const account of accounts) account.privateKey.fill(0)
+    throw err
   } finally {
     fixed?.passphrase.fill(0)
   }

@@ -1,11 +1,11 @@
-import type { LocalAccount } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { bytesToHex, getAddress } from 'viem/utils'
+import { getAddress } from 'viem/utils'
 import { WrongPassphraseError } from '../errors/startup.js'
 import { decryptKeystore } from './keystore/decryptKeystore.js'
 import { fixedPassphrase, type PassphraseSource } from './keystore/getPassphrase.js'
 import { listKeystoreFiles, readPrivateFile } from './keystore/keystoreDir.js'
 import { parseKeystore } from './keystore/parseKeystore.js'
+import { privateKeyAddress } from './keystore/privateKeyAddress.js'
+import type { UnlockedAccount } from './unlockAccounts.js'
 
 /**
  * What `walletd start` checks before it listens: the keystore directory's permissions, the
@@ -22,7 +22,7 @@ export async function unlockFirstAccount({
   keystoreDir: string
   passphraseSource: Pick<PassphraseSource, 'passwordFile' | 'env'>
   warn?: (message: string) => void
-}): Promise<{ file: string; account: LocalAccount } | null> {
+}): Promise<{ file: string; account: UnlockedAccount } | null> {
   const files = listKeystoreFiles(keystoreDir)
   const fixed = fixedPassphrase(passphraseSource, warn)
   if (!fixed) return null
@@ -41,11 +41,8 @@ export async function unlockFirstAccount({
         )
       throw err
     }
-    try {
-      return { file, account: privateKeyToAccount(bytesToHex(key)) }
-    } finally {
-      key.fill(0)
-    }
+    // The key bytes go to the unlock after listening, which hands them to the signer and zeroes them.
+    return { file, account: { address: privateKeyAddress(key), privateKey: key } }
   } finally {
     fixed.passphrase.fill(0)
   }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
@@ -183,6 +184,30 @@ describe('createUpstream over WebSocket', () => {
     node.sockets[0]!.send(JSON.stringify({ jsonrpc: '2.0', id: node.seen[0]!.id, result: '0x1' }))
   })
 
+  test("a connection's signal gets one listener for all its requests, and aborting fails them all", async () => {
+    const node = await startWsNode((req) => (req.method === 'eth_hold' ? undefined : { result: '0x1' }))
+    const { upstream, metrics } = make([node.url])
+    await upstream.ready()
+    const conn = new AbortController()
+    for (let i = 0; i < 20; i++) {
+      expect(await upstream.request('eth_blockNumber', [], { signal: conn.signal })).toBe('0x1')
+    }
+    const held = Array.from({ length: 10 }, () => upstream.request('eth_hold', [], { signal: conn.signal }))
+    await until(() => node.seen.filter((r) => r.method === 'eth_hold').length === 10, 'the held requests')
+    expect(getEventListeners(conn.signal, 'abort')).toHaveLength(1)
+    conn.abort()
+    for (const p of held) await expect(p).rejects.toBeInstanceOf(Error)
+    const metric = await metrics.upstreamDuration.get()
+    const aborted = metric.values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.outcome === 'aborted',
+    )?.value
+    expect(aborted).toBe(10)
+    // Later requests on another signal still work.
+    expect(await upstream.request('eth_blockNumber', [], { signal: new AbortController().signal })).toBe(
+      '0x1',
+    )
+  })
+
   test('a dropped socket rejects pending requests with 4901, then reconnects', async () => {
     const node = await startWsNode((req, socket) => {
       if (req.method === 'eth_hang') {
@@ -362,6 +387,19 @@ describe('createUpstream over HTTP', () => {
     expect(await upstream.request('eth_blockNumber', [])).toBe('via-http')
     expect(upstream.supportsSubscriptions).toBe(true)
     expect(upstream.status().transport).toBe('http')
+  })
+
+  test('an HTTP request is cancelled when its signal aborts (the node sees it, the caller gets an error)', async () => {
+    const held: ServerResponse[] = []
+    const http = await startHttpNode((_req, _body, res) => held.push(res))
+    const { upstream } = make([http.url])
+    const ac = new AbortController()
+    const p = upstream.request('eth_blockNumber', [], { signal: ac.signal })
+    await until(() => held.length === 1, 'the request to arrive')
+    const closed = new Promise((r) => held[0]!.once('close', r))
+    ac.abort()
+    await expect(p).rejects.toBeInstanceOf(Error)
+    await closed
   })
 
   test('a timed-out HTTP request is 4901 reason timeout', async () => {

@@ -1,4 +1,3 @@
-import { request } from 'undici'
 import WebSocket from 'ws'
 import { UpstreamUnavailableError } from '../errors/startup.js'
 import { redactUrl, scrubUserinfo } from './redactUrl.js'
@@ -9,6 +8,7 @@ const MAX_ANSWER_BYTES = 64 * 1024
 /**
  * Asks a node for its chain id once (ws or http), within `timeoutMs`. Redirects are not followed
  * and at most 64 KiB of the answer is read (the URL may come from a web page: wallet_addEthereumChain).
+ * undici is loaded for http only.
  */
 export async function probeChainId(url: string, timeoutMs = 5000): Promise<number> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
@@ -38,6 +38,7 @@ export async function probeChainId(url: string, timeoutMs = 5000): Promise<numbe
         })
       })
     } else {
+      const { request } = await import('../util/undici.js')
       const res = await request(url, {
         method: 'POST',
         body,

@@ -22,6 +22,7 @@ import { createAddedChainStore } from '../../src/upstream/createAddedChainStore.
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
 import { createTokenInfoCache } from '../../src/upstream/createTokenInfoCache.js'
 import type { Upstream } from '../../src/upstream/types.js'
+import { privateKeyOf } from './privateKeyOf.js'
 
 export const CHAIN_ID = 31337
 export const ORIGIN = 'https://app.example'
@@ -165,7 +166,7 @@ export function createSigningHarness(
       takeFrame: () => ({ ok: true }),
       releaseConnection: () => {},
     },
-    signer: createSigner({ accounts }),
+    signer: createSigner({ privateKeys: accounts.map(privateKeyOf) }),
     nonces: createNonceManager({ now }),
     tokenInfo: createTokenInfoCache({ now }),
     watchedAssets: createWatchedAssetStore({ now }),

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { mnemonicToAccount } from 'viem/accounts'
 import { inject } from 'vitest'
 import type { Approver } from '../../src/approval/types.js'
 import { type DeepPartial, loadConfig, mergeConfig } from '../../src/config/loadConfig.js'
@@ -10,6 +9,7 @@ import type { Config } from '../../src/config/schema.js'
 import { createWalletd, type Walletd, type WalletdOptions } from '../../src/createWalletd.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
+import { deriveMnemonicKeys } from '../../src/signer/deriveMnemonicKeys.js'
 import type { Signer } from '../../src/signer/types.js'
 import { createLogSink } from './logSink.js'
 import { type ConnectOptions, connect, type RpcClient } from './wsClient.js'
@@ -18,9 +18,7 @@ export const TEST_ORIGIN = 'https://app.example'
 
 /** Anvil's first test accounts as a Signer (chain 31337 only). */
 export function devSigner(count = 5): Signer {
-  return createSigner({
-    accounts: Array.from({ length: count }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i })),
-  })
+  return createSigner({ privateKeys: deriveMnemonicKeys(ANVIL_MNEMONIC, count) })
 }
 
 export type TestDaemon = {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { resolvePaths } from '../../src/config/paths.js'
 
@@ -286,6 +286,75 @@ describe('walletd CLI', () => {
     expect(text.stdout).toContain('`ps`')
     expect(run(['token', 'list']).stdout).toMatch(/script\t.*\turl/)
     expect(run(['token', 'create', 'both', '--url', '--origin', 'https://a.example']).code).toBe(2)
+  })
+
+  test("the README's quick start runs the clone's own bin: `npm run dev` prints the banner and stops on SIGTERM", async () => {
+    const root = new URL('../../', import.meta.url)
+    const readme = readFileSync(new URL('README.md', root), 'utf8')
+    const quickStart = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!
+    expect(quickStart.split('\n').filter(Boolean)).toEqual(['npm ci', 'npm run dev'])
+    expect(readme).not.toMatch(/^npx walletd/m)
+    const scripts = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts
+    expect(scripts.dev).toBe('node bin/walletd.js start --dev')
+    expect(scripts.start).toBe('node bin/walletd.js start')
+
+    // npm runs the script in the clone (no install into npm's cache); --port 0 for a free port.
+    const npm = spawn('npm', ['run', '--silent', 'dev', '--', '--port', '0'], {
+      cwd: fileURLToPath(root),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let errText = ''
+    npm.stderr!.on('data', (c) => (errText += c))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        npm.stdout!.on('data', (c) => {
+          out += c
+          if (out.includes('dev token')) resolve()
+        })
+        npm.once('exit', (code) => reject(new Error(`npm run dev exited ${code}: ${errText}`)))
+      })
+      expect(out).toMatch(/walletd \S+ listening/)
+      expect(out).toContain('Anvil (dev) (31337)')
+      const stop = run(['stop'])
+      expect(stop.code, `${stop.stderr}\n${errText}`).toBe(0)
+      expect((await exited(npm)).code).toBe(0)
+    } finally {
+      npm.kill('SIGKILL')
+    }
+  })
+
+  test.each([
+    ['as soon as its Anvil is up (walletd still starting)', /"msg":"dev Anvil started"/],
+    ['the moment its banner arrives', /listening/],
+  ])('SIGTERM %s: walletd exits 0 and stops its Anvil', async (_, when) => {
+    const child = spawn(process.execPath, [bin, 'start', '--dev', '--port', '0'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let text = ''
+    let anvilPort = 0
+    const onData = (chunk: Buffer) => {
+      text += chunk
+      anvilPort ||= Number(/"port":(\d+),"msg":"dev Anvil started"/.exec(text)?.[1] ?? 0)
+      if (when.test(text) && child.signalCode === null && !child.killed) child.kill('SIGTERM')
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    try {
+      expect(await exited(child), text).toEqual({ code: 0, signal: null })
+      expect(anvilPort).toBeGreaterThan(0)
+      // Nothing listens on the Anvil port any more.
+      const refused = await fetch(`http://127.0.0.1:${anvilPort}`, { method: 'POST' }).then(
+        () => false,
+        () => true,
+      )
+      expect(refused).toBe(true)
+      expect(run(['status']).code).toBe(4)
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   test('a non-loopback --host is refused without --allow-remote', () => {

@@ -6,6 +6,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilRpc } from '../helpers/anvilRpc.js'
 import { Counter } from '../helpers/contracts.js'
+import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import { throughWalletd } from '../helpers/viemThrough.js'
@@ -24,7 +25,7 @@ beforeAll(async () => {
   await anvilRpc('anvil_setBalance', [deployer.address, '0x56bc75e2d63100000']) // 100 ETH
   d = await startTestDaemon({
     approver,
-    signer: createSigner({ accounts: [deployer] }),
+    signer: createSigner({ privateKeys: [privateKeyOf(deployer)] }),
     config: {
       rateLimit: { classes: { sign: { burst: 100, perSecond: 100, perMinute: 10_000, perHour: 100_000 } } },
     },

@@ -14,6 +14,7 @@ import {
   createWalletd,
   loadConfig,
 } from 'walletd'
+import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { connect } from '../helpers/wsClient.js'
 
 const MNEMONIC = 'test test test test test test test test test test test junk'
@@ -55,7 +56,7 @@ test('the package entry is dist/index.js and starts a daemon with a custom appro
     env: {},
     approvers: [approver],
     signer: createSigner({
-      accounts: [0, 1].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i })),
+      privateKeys: [0, 1].map((i) => privateKeyOf(mnemonicToAccount(MNEMONIC, { addressIndex: i }))),
     }),
   })
   try {

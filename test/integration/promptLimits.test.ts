@@ -5,6 +5,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilRpc } from '../helpers/anvilRpc.js'
 import { fakeClock } from '../helpers/fakeClock.js'
+import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
 
@@ -55,7 +56,11 @@ let client: RpcClient
 
 beforeAll(async () => {
   await anvilRpc('anvil_setBalance', [person.address, '0x56bc75e2d63100000'])
-  d = await startTestDaemon({ approver, signer: createSigner({ accounts: [person] }), now: clock.now })
+  d = await startTestDaemon({
+    approver,
+    signer: createSigner({ privateKeys: [person].map(privateKeyOf) }),
+    now: clock.now,
+  })
   client = await d.connect({ origin: 'https://careful.example' })
 })
 

@@ -6,11 +6,18 @@ import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
 
 /**
- * Rate limits over real sockets against a whole daemon (in this process, default limits, on a fake
- * clock so that no bucket refills unless the test moves time): floods are refused with -32005 and
- * an exact retryAfterMs, other origins keep working, and the daemon's heap stays flat through
- * repeated floods.
+ * Rate limits over real sockets against a whole daemon (in this process, on a fake clock so that
+ * no bucket refills unless the test moves time): floods are refused with -32005 and an exact
+ * retryAfterMs, other origins keep working, and the daemon's heap stays flat through repeated
+ * floods. The budgets are set here (tight ones, as a user would set them for a metered node): the
+ * defaults are sized for local use and a loop of reads never reaches them.
  */
+const LIMITS = {
+  classes: { read: { burst: 200, perSecond: 100, perMinute: 3000, perHour: 100_000 } },
+  connection: { burst: 400, perSecond: 200 },
+  global: { burst: 2000, perSecond: 1000 },
+}
+
 let d: TestDaemon
 const clock = fakeClock(1_000_000)
 
@@ -48,7 +55,7 @@ const chainIdCalls = async () => {
 
 beforeAll(async () => {
   // Info level: the sink keeps every line in this process's heap, which is measured here.
-  d = await startTestDaemon({ now: clock.now, logLevel: 'info' })
+  d = await startTestDaemon({ now: clock.now, logLevel: 'info', config: { rateLimit: LIMITS } })
 })
 // Every test starts with full buckets: an hour passes between tests.
 afterEach(() => clock.advance(3_600_000))

@@ -14,6 +14,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilRpc } from '../helpers/anvilRpc.js'
 import { Reverter } from '../helpers/contracts.js'
+import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import { throughWalletd } from '../helpers/viemThrough.js'
@@ -39,7 +40,7 @@ beforeAll(async () => {
   reverter = (await reader.waitForTransactionReceipt({ hash })).contractAddress!
   d = await startTestDaemon({
     approver,
-    signer: createSigner({ accounts: [account] }),
+    signer: createSigner({ privateKeys: [account].map(privateKeyOf) }),
     config: {
       rateLimit: { classes: { sign: { burst: 100, perSecond: 100, perMinute: 10_000, perHour: 100_000 } } },
     },

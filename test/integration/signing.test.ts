@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilRpc, waitForReceipt } from '../helpers/anvilRpc.js'
+import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
@@ -25,7 +26,7 @@ beforeAll(async () => {
   for (const a of [sender, burst]) await anvilRpc('anvil_setBalance', [a.address, '0x56bc75e2d63100000']) // 100 ETH
   d = await startTestDaemon({
     approver: createScriptedApprover([], 'approve'),
-    signer: createSigner({ accounts: [signerAccount, sender, burst] }),
+    signer: createSigner({ privateKeys: [signerAccount, sender, burst].map(privateKeyOf) }),
     // This file measures signing, not the (deliberately tight) per-origin sign budget.
     config: {
       rateLimit: { classes: { sign: { burst: 100, perSecond: 100, perMinute: 10_000, perHour: 100_000 } } },

@@ -70,7 +70,7 @@ function probingUnlock(passphrase: string) {
       log: { info: () => {}, warn: () => {} },
       limiter,
     })
-    return accounts.length > 0 ? createSigner({ accounts }) : null
+    return accounts.length > 0 ? createSigner({ privateKeys: accounts.map((a) => a.privateKey) }) : null
   }
   return { unlock, release, probes, kdfs: () => kdfs }
 }

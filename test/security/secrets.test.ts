@@ -100,7 +100,7 @@ beforeAll(async () => {
         keychain: null,
         log,
       })
-      return createSigner({ accounts })
+      return createSigner({ privateKeys: accounts.map((a) => a.privateKey) })
     },
   })
   await d.daemon.unlocked

@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url'
+import { generatePrivateKey, sign } from 'viem/accounts'
+import { hexToBytes, keccak256, numberToHex } from 'viem/utils'
+import { afterEach, describe, expect, test } from 'vitest'
+import { fakeClock } from '../../../test/helpers/fakeClock.js'
+import { publicKeyOf } from '../keyAddress.js'
+import { createSecpPool, type SecpPool } from './createSecpPool.js'
+
+const FAULTY_SECP = fileURLToPath(new URL('../../../test/fixtures/faultySecp.cjs', import.meta.url))
+
+const pools: SecpPool[] = []
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()))
+})
+
+function setup(options: { workers: number; keys?: number; fault?: string; now?: () => number }) {
+  const privateKeys = Array.from({ length: options.keys ?? 2 }, () => hexToBytes(generatePrivateKey()))
+  const pool = createSecpPool({
+    privateKeys,
+    publicKeys: privateKeys.map(publicKeyOf),
+    workers: options.workers,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.fault ? { workerEngine: { module: FAULTY_SECP, data: { fault: options.fault } } } : {}),
+  })
+  pools.push(pool)
+  return { pool, privateKeys }
+}
+
+const hashOf = (i: number) => hexToBytes(keccak256(numberToHex(i, { size: 8 })))
+
+/** What viem's local accounts produce for the same hash and key: r ‖ s ‖ yParity. */
+async function viemSignature(hash: Uint8Array, key: Uint8Array) {
+  const sig = await sign({
+    hash: `0x${Buffer.from(hash).toString('hex')}`,
+    privateKey: `0x${Buffer.from(key).toString('hex')}`,
+  })
+  return `${sig.r}${sig.s.slice(2)}0${sig.yParity}`
+}
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`
+
+/** Sends batches of `size` until the workers signed some (they start when concurrency first shows). */
+async function untilWorkersSign(pool: SecpPool, slot: number, size = 6) {
+  for (let round = 0; round < 200 && pool.stats().workers === 0; round++) {
+    await Promise.all(Array.from({ length: size }, (_, i) => pool.sign(slot, hashOf(round * size + i))))
+  }
+  expect(pool.stats().workers).toBeGreaterThan(0)
+}
+
+describe('createSecpPool', () => {
+  test('a lone signature is made on the main thread, and no worker is started', async () => {
+    const { pool, privateKeys } = setup({ workers: 2 })
+    for (let i = 0; i < 5; i++) {
+      expect(hex(await pool.sign(1, hashOf(i)))).toBe(await viemSignature(hashOf(i), privateKeys[1]!))
+    }
+    expect(pool.stats()).toEqual({ mainThread: 5, workers: 0, workersReady: 0 })
+  })
+
+  test('signatures that wait together go to the workers (and the main thread), equal to viem', async () => {
+    const { pool, privateKeys } = setup({ workers: 2 })
+    await untilWorkersSign(pool, 0)
+    const hashes = Array.from({ length: 40 }, (_, i) => hashOf(1000 + i))
+    const before = pool.stats()
+    const signatures = await Promise.all(hashes.map((h, i) => pool.sign(i % 2, h)))
+    const after = pool.stats()
+    expect(after.workers).toBeGreaterThan(before.workers)
+    for (let i = 0; i < hashes.length; i++) {
+      expect(hex(signatures[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[i % 2]!))
+    }
+  })
+
+  test('under load even a lone signature goes to a worker; once quiet, the main thread signs again', async () => {
+    const clock = fakeClock(1000)
+    const { pool, privateKeys } = setup({ workers: 1, now: clock.now })
+    await untilWorkersSign(pool, 0)
+    // Signatures overlapped just now: the next lone one still goes to the worker.
+    let before = pool.stats()
+    expect(hex(await pool.sign(0, hashOf(7)))).toBe(await viemSignature(hashOf(7), privateKeys[0]!))
+    expect(pool.stats().workers).toBe(before.workers + 1)
+    expect(pool.stats().mainThread).toBe(before.mainThread)
+    // Quiet for longer than the window: lone signatures are the main thread's again.
+    clock.advance(1000)
+    before = pool.stats()
+    expect(hex(await pool.sign(1, hashOf(8)))).toBe(await viemSignature(hashOf(8), privateKeys[1]!))
+    expect(pool.stats()).toMatchObject({ mainThread: before.mainThread + 1, workers: before.workers })
+  })
+
+  test('a worker with a faulty engine never returns a signature: each one is an error', async () => {
+    for (const fault of ['flip-s', 'recovery', 'other-key']) {
+      const { pool, privateKeys } = setup({ workers: 1, fault })
+      let failedInWorker = 0
+      for (let round = 0; round < 200 && failedInWorker === 0; round++) {
+        const hashes = Array.from({ length: 4 }, (_, i) => hashOf(round * 4 + i))
+        const results = await Promise.allSettled(hashes.map((h) => pool.sign(0, h)))
+        for (const [i, r] of results.entries()) {
+          // The main thread's engine is sound: what it signs is viem's signature; a worker's fails.
+          if (r.status === 'fulfilled')
+            expect(hex(r.value)).toBe(await viemSignature(hashes[i]!, privateKeys[0]!))
+          else if (/recover|low-s/.test(String(r.reason))) failedInWorker++
+          else throw r.reason
+        }
+      }
+      expect(pool.stats().workers, fault).toBe(0)
+      expect(failedInWorker, fault).toBeGreaterThan(0)
+    }
+  })
+
+  test('refuses a bad slot or hash, and everything after close', async () => {
+    const { pool } = setup({ workers: 0 })
+    await expect(pool.sign(2, hashOf(0))).rejects.toThrow('no such key')
+    await expect(pool.sign(0, new Uint8Array(31))).rejects.toThrow('32 bytes')
+    await pool.close()
+    await expect(pool.sign(0, hashOf(0))).rejects.toThrow('closed')
+  })
+
+  test('close ends the workers; signatures waiting then are rejected', async () => {
+    const { pool } = setup({ workers: 1 })
+    await untilWorkersSign(pool, 0)
+    const waiting = Promise.allSettled(Array.from({ length: 8 }, (_, i) => pool.sign(0, hashOf(i))))
+    await pool.close()
+    for (const r of await waiting) {
+      if (r.status === 'rejected') expect(String(r.reason)).toMatch(/closed/)
+    }
+    expect(pool.stats().workersReady).toBe(0)
+  })
+})
