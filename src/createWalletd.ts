@@ -25,6 +25,7 @@ import { createSessionStore } from './session/createSessionStore.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { createSigner } from './signer/createSigner.js'
 import type { Signer } from './signer/types.js'
+import { createSimulator } from './simulate/createSimulator.js'
 import { createAddedChainStore } from './upstream/createAddedChainStore.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
@@ -241,6 +242,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       log,
     })
     cleanups.push(() => subscriptions.close())
+    const tokenInfo = createTokenInfoCache({ now })
     const services: Services = {
       config,
       log,
@@ -254,7 +256,12 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       limiter,
       signer,
       nonces: createNonceManager({ now }),
-      tokenInfo: createTokenInfoCache({ now }),
+      tokenInfo,
+      simulator: createSimulator({
+        enabled: config.simulation.enabled,
+        timeoutMs: config.simulation.timeoutMs,
+        tokenInfo,
+      }),
       watchedAssets: createWatchedAssetStore({
         file: paths.watchedAssetsFile,
         now,

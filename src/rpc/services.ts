@@ -8,6 +8,7 @@ import type { RequestLimiter } from '../ratelimit/types.js'
 import type { SessionStore } from '../session/createSessionStore.js'
 import type { NonceManager } from '../signer/createNonceManager.js'
 import type { Signer } from '../signer/types.js'
+import type { Simulator } from '../simulate/createSimulator.js'
 import type { AddedChainStore } from '../upstream/createAddedChainStore.js'
 import type { ChainRegistry } from '../upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from '../upstream/createSubscriptionRegistry.js'
@@ -36,6 +37,8 @@ export interface Services {
   readonly nonces: NonceManager
   /** Token metadata (decimals, symbol, name, ERC-165) per chain and address, for prompts. */
   readonly tokenInfo: TokenInfoCache
+  /** Simulates transactions before their prompt (bounded; describes, never decides). */
+  readonly simulator: Simulator
   /** Tokens watched with wallet_watchAsset, persisted. */
   readonly watchedAssets: WatchedAssetStore
   readonly now: () => number

@@ -162,7 +162,8 @@ export function createSimulator({ enabled, timeoutMs, tokenInfo, maxRemembered =
       const info = byToken.get(c.token.toLowerCase())
       return {
         ...c,
-        symbol: info?.symbol ?? null,
+        // An NFT collection without a symbol is shown by its name.
+        symbol: c.standard === 'erc20' ? (info?.symbol ?? null) : (info?.symbol ?? info?.name ?? null),
         decimals: c.standard === 'erc20' ? (info?.decimals ?? null) : 0,
       }
     })
@@ -230,7 +231,10 @@ function grant(a: Summary['approvals'][number], info: TokenInfo | null): Granted
     unlimited:
       a.forAll || (a.amount !== null && a.amount >= (a.standard === 'permit2' ? UNLIMITED_160 : UNLIMITED)),
     deadline: a.expiration,
-    symbol: info?.symbol ?? null,
+    symbol:
+      standard === 'erc20' || standard === 'permit2'
+        ? (info?.symbol ?? null)
+        : (info?.symbol ?? info?.name ?? null),
     decimals: standard === 'erc20' || standard === 'permit2' ? (info?.decimals ?? null) : 0,
   }
 }

@@ -104,7 +104,8 @@ export async function viaSimulateV1(
       })
     }
   }
-  notes.push('contracts created inside calls are not visible to eth_simulateV1')
+  if (calls.some((c) => c.data !== '0x'))
+    notes.push('contracts created inside calls are not visible to eth_simulateV1')
   return {
     by: 'eth_simulateV1',
     changesKnown: true,

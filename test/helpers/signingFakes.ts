@@ -18,6 +18,7 @@ import type { Connection, MethodDefinition, RequestContext } from '../../src/rpc
 import { createSessionStore } from '../../src/session/createSessionStore.js'
 import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
+import { createSimulator } from '../../src/simulate/createSimulator.js'
 import { createAddedChainStore } from '../../src/upstream/createAddedChainStore.js'
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
 import { createTokenInfoCache } from '../../src/upstream/createTokenInfoCache.js'
@@ -71,6 +72,32 @@ export function createFakeUpstream(chainId = CHAIN_ID) {
     eth_getBalance: ([a]) => q(balances.get(a.toLowerCase()) ?? 10n ** 22n),
     eth_getCode: ([a]) => code.get(a.toLowerCase()) ?? '0x',
     eth_estimateGas: ([call]) => (call.data && call.data !== '0x' ? q(50_000) : q(21_000)),
+    // A node that simulates: each call succeeds, its value moves (as eth_simulateV1 with
+    // traceTransfers logs it), and it uses the gas eth_estimateGas would say.
+    eth_simulateV1: ([request]) => [
+      {
+        number: '0x11',
+        calls: request.blockStateCalls[0].calls.map((c: any) => ({
+          status: '0x1',
+          returnData: '0x',
+          gasUsed: c.input && c.input !== '0x' ? q(50_000) : q(21_000),
+          logs:
+            c.value && BigInt(c.value) > 0n && c.to
+              ? [
+                  {
+                    address: '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee',
+                    topics: [
+                      '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+                      `0x${c.from.slice(2).toLowerCase().padStart(64, '0')}`,
+                      `0x${c.to.slice(2).toLowerCase().padStart(64, '0')}`,
+                    ],
+                    data: `0x${BigInt(c.value).toString(16).padStart(64, '0')}`,
+                  },
+                ]
+              : [],
+        })),
+      },
+    ],
     eth_maxPriorityFeePerGas: () => q(1_000_000_000),
     eth_gasPrice: () => q(2_000_000_000),
     eth_sendRawTransaction: async ([raw]) => {
@@ -167,6 +194,7 @@ export function createSigningHarness(
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
     tokenInfo: createTokenInfoCache({ now }),
+    simulator: createSimulator({ enabled: true, timeoutMs: 1_500, tokenInfo: createTokenInfoCache({ now }) }),
     watchedAssets: createWatchedAssetStore({ now }),
     subscriptions: undefined as never,
     now,
