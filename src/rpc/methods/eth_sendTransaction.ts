@@ -9,6 +9,7 @@ import {
 } from '../../errors/rpc.js'
 import { withFee } from '../../simulate/summarizeOutcome.js'
 import type { Upstream } from '../../upstream/types.js'
+import { effectiveGasPrice, suggestPriorityFee, toBigInt, toBlock, toNumber } from '../chainReads.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
 import { callFacts } from '../decode/callFacts.js'
 import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
@@ -307,18 +308,6 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
 /** The method with the default fee cap (0.1 ether). */
 export const ethSendTransaction = createEthSendTransaction()
 
-async function suggestPriorityFee(
-  upstream: Upstream,
-  signal: AbortSignal,
-  fallback: bigint,
-): Promise<bigint> {
-  try {
-    return toBigInt(await upstream.request('eth_maxPriorityFeePerGas', [], { signal }), 'priority fee')
-  } catch {
-    return fallback
-  }
-}
-
 /**
  * -32603 with the revert data, as MetaMask answers a reverting send (viem's getContractError
  * decodes `data` with the contract's ABI); the message keeps the nodes' "execution reverted"
@@ -338,49 +327,4 @@ function errorText(err: unknown): string {
 
 const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
 
-/**
- * What one gas costs at the latest block: the legacy gas price, or the base fee plus the priority
- * fee, capped by the max fee (EIP-1559). Without a base fee, the max fee.
- */
-export function effectiveGasPrice(
-  fees: {
-    gasPrice?: bigint | undefined
-    maxFeePerGas?: bigint | undefined
-    maxPriorityFeePerGas?: bigint | undefined
-  },
-  baseFeePerGas: bigint | null,
-): bigint {
-  if (fees.maxFeePerGas === undefined) return fees.gasPrice ?? 0n
-  if (baseFeePerGas === null) return fees.maxFeePerGas
-  const wanted = baseFeePerGas + (fees.maxPriorityFeePerGas ?? 0n)
-  return wanted < fees.maxFeePerGas ? wanted : fees.maxFeePerGas
-}
-
 const toHex = (n: bigint): Hex => `0x${n.toString(16)}`
-
-function toBigInt(value: unknown, what: string): bigint {
-  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value)) return BigInt(value)
-  throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
-}
-
-function toNumber(value: unknown, what: string): number {
-  const n = toBigInt(value, what)
-  if (n > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
-  return Number(n)
-}
-
-function toBlock(value: unknown): { baseFeePerGas: bigint | null; gasLimit: bigint | null } {
-  if (typeof value !== 'object' || value === null) {
-    throw new InternalError({ message: 'Internal error: the upstream returned no latest block.' })
-  }
-  const b = value as { baseFeePerGas?: unknown; gasLimit?: unknown }
-  return {
-    baseFeePerGas:
-      b.baseFeePerGas === undefined || b.baseFeePerGas === null
-        ? null
-        : toBigInt(b.baseFeePerGas, 'base fee'),
-    gasLimit:
-      b.gasLimit === undefined || b.gasLimit === null ? null : toBigInt(b.gasLimit, 'block gas limit'),
-  }
-}
