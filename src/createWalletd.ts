@@ -12,6 +12,7 @@ import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
+import { createCallBatchStore } from './rpc/calls/createCallBatchStore.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
@@ -243,6 +244,8 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     })
     cleanups.push(() => subscriptions.close())
     const tokenInfo = createTokenInfoCache({ now })
+    const batches = createCallBatchStore({ ...config.batches, now })
+    cleanups.push(() => batches.close())
     const services: Services = {
       config,
       log,
@@ -257,6 +260,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       signer,
       nonces: createNonceManager({ now }),
       tokenInfo,
+      batches,
       simulator: createSimulator({
         enabled: config.simulation.enabled,
         timeoutMs: config.simulation.timeoutMs,

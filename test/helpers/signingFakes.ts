@@ -11,6 +11,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { UpstreamRpcError } from '../../src/errors/rpc.js'
 import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
 import { createMetrics } from '../../src/metrics.js'
+import { createCallBatchStore } from '../../src/rpc/calls/createCallBatchStore.js'
 import { createRpcPipeline } from '../../src/rpc/createRpcPipeline.js'
 import { createMethodTable } from '../../src/rpc/methods/index.js'
 import type { Services } from '../../src/rpc/services.js'
@@ -98,6 +99,18 @@ export function createFakeUpstream(chainId = CHAIN_ID) {
         })),
       },
     ],
+    // Every transaction this node accepted is mined at once, successfully.
+    eth_getTransactionReceipt: ([hash]) =>
+      sent.some((s) => keccak256(s.raw) === hash)
+        ? {
+            status: '0x1',
+            blockHash: `0x${'b'.repeat(64)}`,
+            blockNumber: '0x11',
+            gasUsed: q(21_000),
+            transactionHash: hash,
+            logs: [],
+          }
+        : null,
     eth_maxPriorityFeePerGas: () => q(1_000_000_000),
     eth_gasPrice: () => q(2_000_000_000),
     eth_sendRawTransaction: async ([raw]) => {
@@ -194,6 +207,7 @@ export function createSigningHarness(
     signer: createSigner({ accounts }),
     nonces: createNonceManager({ now }),
     tokenInfo: createTokenInfoCache({ now }),
+    batches: createCallBatchStore({ maxPerOrigin: 100, maxTotal: 1000, retentionMs: 86_400_000, now }),
     simulator: createSimulator({ enabled: true, timeoutMs: 1_500, tokenInfo: createTokenInfoCache({ now }) }),
     watchedAssets: createWatchedAssetStore({ now }),
     subscriptions: undefined as never,
