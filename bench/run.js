@@ -10,6 +10,7 @@ import { benchLimiter } from './limiter.js'
 import { createCleanup, rssMiB, startNaiveProxyProcess, startWalletdProcess } from './processes.js'
 import { benchReadPath } from './readPath.js'
 import { benchInProcessSigning } from './signing.js'
+import { benchSimulation, simulationReport } from './simulation.js'
 import { median } from './wsRpc.js'
 
 const RAISED = { burst: 10_000_000, perSecond: 1_000_000, perMinute: 1_000_000_000, perHour: 1_000_000_000 }
@@ -137,6 +138,8 @@ async function main(cleanup) {
   }
   progress('keystore unlock (scrypt n=2^18)')
   const keystore = await benchKeystoreUnlock({ times: 2 })
+  progress('simulation: time to prompt with and without it')
+  const simulation = simulationReport(await benchSimulation({ cleanup, anvil }))
 
   // ---- Report -------------------------------------------------------------------------------
   const a = read.anvil
@@ -424,6 +427,10 @@ async function main(cleanup) {
     'well-behaved req/s under flood ÷ alone',
   )
   ratio('well-behaved p50 during ÷ alone', flood.during.p50Us / flood.alone.p50Us, null)
+  say()
+
+  for (const line of simulation.lines) say(line)
+  summary.push(simulation.summary)
   say()
 
   say('Summary')
