@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
+import { requestFromJson } from './checkRequest.js'
 import { createPolicyApprover } from './createPolicyApprover.js'
 import { evaluatePolicy, policyCovers } from './evaluatePolicy.js'
 import { type Policy, PolicySchema } from './policySchema.js'
@@ -370,6 +371,27 @@ describe('outflow caps and simulated approvals', () => {
         0,
       ).why,
     ).toMatch(/outflow of native/)
+  })
+})
+
+describe('walletd policy check: facts with a simulation', () => {
+  test('a transaction checked with its simulated changes; without them, a rule with caps refuses', () => {
+    const p = policy([
+      { name: 'capped', action: 'approve', chainIds: [31337], maxOutflow: [{ token: TOKEN, amount: '5' }] },
+    ])
+    const facts = { kind: 'transaction', chainId: 31337, account: A, to: TOKEN, data: '0xa9059cbb' }
+    const check = (simulation?: object) =>
+      evaluatePolicy(p, requestFromJson({ origin: 'token:ci', facts: { ...facts, simulation } }), noSpend, 0)
+    expect(check({ tokenChanges: [{ token: TOKEN, change: '-5' }] }).decision).toEqual({
+      approved: true,
+      rule: 'capped',
+    })
+    expect(check({ tokenChanges: [{ token: TOKEN, change: '-6' }] }).why).toMatch(/above its maxOutflow 5/)
+    expect(check().why).toMatch(/this transaction was not simulated/)
+    expect(check({ by: 'eth_call' }).why).toMatch(/simulated only with eth_call/)
+    expect(() =>
+      requestFromJson({ origin: 'x', facts: { ...facts, simulation: { nativeChange: '1.5' } } }),
+    ).toThrow()
   })
 })
 
