@@ -8,7 +8,6 @@ import {
   TransactionRejectedError,
 } from '../../errors/rpc.js'
 import { withFee } from '../../simulate/summarizeOutcome.js'
-import type { Upstream } from '../../upstream/types.js'
 import { effectiveGasPrice, suggestPriorityFee, toBigInt, toBlock, toNumber } from '../chainReads.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
 import { callFacts } from '../decode/callFacts.js'

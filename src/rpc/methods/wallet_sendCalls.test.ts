@@ -5,7 +5,6 @@ import {
   accounts,
   CHAIN_ID,
   createSigningHarness,
-  ORIGIN,
   recordingApprover,
 } from '../../../test/helpers/signingFakes.js'
 import { UpstreamRpcError } from '../../errors/rpc.js'

@@ -132,6 +132,7 @@ export function createWalletSendCalls(options: SendCallsOptions = {}) {
             used !== null && used !== undefined ? (used * (100n + simulatedBufferPercent)) / 100n : null,
           ].filter((g): g is bigint => g !== null)
           if (candidates.length === 0) throw gasError(i, (estimate as { error: unknown }).error)
+          // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max takes numbers)
           let gas = candidates.reduce((a, b) => (a > b ? a : b))
           if (gas < 21_000n) gas = 21_000n
           if (block.gasLimit !== null && gas > block.gasLimit) gas = block.gasLimit
