@@ -19,6 +19,7 @@ import {
 } from './processes.js'
 import { benchReadPath, READ_METHODS } from './readPath.js'
 import { benchKeystoreUnlock, benchSigning } from './signing.js'
+import { benchSimulation, simulationReport } from './simulation.js'
 import { median, pairedRatio, spread } from './stats.js'
 
 const ROUNDS = Math.max(7, Number(process.env.BENCH_ROUNDS ?? 7))
@@ -185,6 +186,8 @@ async function main(cleanup) {
   await floodDaemon.stop()
   progress('keystore unlock (scrypt n=2^18)')
   const keystore = await benchKeystoreUnlock({ times: 2 })
+  progress('simulation: time to prompt with and without it')
+  const simulation = simulationReport(await benchSimulation({ cleanup, anvil }))
 
   // ---- Report -------------------------------------------------------------------------------
   const r = (name, key) => read[name][key]
@@ -376,6 +379,11 @@ async function main(cleanup) {
   say(
     `      (p50 ${us(flood.alone.p50Us)} → ${us(flood.during.p50Us)}; flood ${rps(flood.flood.perSec)} sent, ${flood.flood.refused} refused); ratio ${x(flood.during.servedPerSec / flood.alone.servedPerSec)} (target ≥ 0.8×: ${flood.during.servedPerSec / flood.alone.servedPerSec >= 0.8 ? 'met' : 'NOT met'}); daemon RSS after ${floodRss.toFixed(1)} MiB`,
   )
+  say()
+
+  for (const line of simulation.lines) say(line)
+  const [simWhat, simValue, simTarget, simMet] = simulation.summary
+  summary.push([simWhat, simValue, '', simTarget, simMet])
   say()
 
   const loadAtEnd = load()

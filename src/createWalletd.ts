@@ -20,6 +20,7 @@ import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
 import { createAdminMethodTable } from './rpc/admin/index.js'
+import { createCallBatchStore } from './rpc/calls/createCallBatchStore.js'
 import { createMessageHandler } from './rpc/createMessageHandler.js'
 import { createRpcPipeline } from './rpc/createRpcPipeline.js'
 import { createMethodTable } from './rpc/methods/index.js'
@@ -39,6 +40,7 @@ import { createLazySigner } from './signer/createLazySigner.js'
 import { createNonceManager } from './signer/createNonceManager.js'
 import { deriveMnemonicKeys } from './signer/deriveMnemonicKeys.js'
 import type { Signer } from './signer/types.js'
+import { createSimulator } from './simulate/createSimulator.js'
 import { createAddedChainStore } from './upstream/createAddedChainStore.js'
 import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
@@ -310,6 +312,9 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       log,
     })
     cleanups.push(() => subscriptions.close())
+    const tokenInfo = createTokenInfoCache({ now })
+    const batches = createCallBatchStore({ ...config.batches, now })
+    cleanups.push(() => batches.close())
     const services: Services = {
       config,
       log,
@@ -324,7 +329,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       limiter,
       signer,
       nonces: createNonceManager({ now }),
-      tokenInfo: createTokenInfoCache({ now }),
+      tokenInfo,
+      batches,
+      simulator: createSimulator({
+        enabled: config.simulation.enabled,
+        timeoutMs: config.simulation.timeoutMs,
+        tokenInfo,
+      }),
       watchedAssets: createWatchedAssetStore({
         file: paths.watchedAssetsFile,
         now,

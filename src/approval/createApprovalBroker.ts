@@ -57,7 +57,7 @@ export type ApprovalBroker = ReturnType<typeof createApprovalBroker>
 
 /** Kinds that share one pending slot per origin: a page gets one signature prompt at a time. */
 const slotOf = (kind: ApprovalKind): string =>
-  kind === 'message' || kind === 'typedData' || kind === 'transaction' ? 'sign' : kind
+  kind === 'message' || kind === 'typedData' || kind === 'transaction' || kind === 'calls' ? 'sign' : kind
 
 type Pending = {
   request: ApprovalRequest

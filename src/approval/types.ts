@@ -4,13 +4,14 @@ import type { Address, Hex } from 'viem'
  * What a request asks the person to allow. A method declares its kind in its own definition
  * (`approval.kind`); nothing in src/approval matches method names.
  */
-export type ApprovalKind = 'connect' | 'message' | 'typedData' | 'transaction' | 'chain' | 'asset'
+export type ApprovalKind = 'connect' | 'message' | 'typedData' | 'transaction' | 'calls' | 'chain' | 'asset'
 
 export const APPROVAL_KINDS: readonly ApprovalKind[] = [
   'connect',
   'message',
   'typedData',
   'transaction',
+  'calls',
   'chain',
   'asset',
 ]
@@ -35,6 +36,87 @@ export type DecodedCallFacts = {
   readonly grantsApproval: boolean
   /** An allowance of (practically) everything: max uint, or an approval for all. */
   readonly unlimited: boolean
+}
+
+/** The token standards a simulation recognises in logs. */
+export type TokenStandard = 'erc20' | 'erc721' | 'erc1155'
+
+/** How the sender's holding of one asset changes: + received, − sent (base units; 1 per NFT). */
+export type TokenChange = {
+  readonly token: Address
+  readonly standard: TokenStandard
+  /** ERC-721 / ERC-1155 token id; null for ERC-20. */
+  readonly tokenId: bigint | null
+  readonly change: bigint
+  /** Read from the chain (cached); null when it could not be read. */
+  readonly symbol: string | null
+  readonly decimals: number | null
+}
+
+/**
+ * An allowance or operator approval given by the sender (a simulated Approval / ApprovalForAll
+ * log, or a signed permit): who may move which tokens, how many, until when.
+ */
+export type GrantedApproval = {
+  readonly standard: TokenStandard | 'permit2' | 'erc2612'
+  readonly token: Address
+  readonly spender: Address
+  /** Base units; null for an approval of a single NFT or of all tokens (see `tokenId`, `forAll`). */
+  readonly amount: bigint | null
+  /** ERC-721 `approve` of one token. */
+  readonly tokenId: bigint | null
+  /** `setApprovalForAll(operator, true)`: every token of the collection. */
+  readonly forAll: boolean
+  /** An allowance of (practically) everything: ≥ 2^255 (2^159 for Permit2), or for all. */
+  readonly unlimited: boolean
+  /** Unix seconds after which it no longer holds; null: no deadline (or not known). */
+  readonly deadline: bigint | null
+  readonly symbol: string | null
+  readonly decimals: number | null
+}
+
+/**
+ * What simulating a transaction (or a batch, as one sequence) on the origin's chain said it
+ * would do, from the sender's point of view. `by` names what could simulate it:
+ * `eth_simulateV1` and `debug_traceCall` see transfers, logs and reverts (`changesKnown`);
+ * `eth_call` sees only success or revert; `not-simulated` means nothing could (see `notes`).
+ */
+export type SimulationFacts = {
+  readonly status: 'success' | 'reverted' | 'not-simulated'
+  readonly by: 'eth_simulateV1' | 'debug_traceCall' | 'eth_call' | null
+  /** True when the balance changes, approvals and created contracts below were observed. */
+  readonly changesKnown: boolean
+  /** The sender's net native change in wei, fee included (negative: it pays); null when unknown. */
+  readonly nativeChange: bigint | null
+  /** Gas used × the effective gas price of the filled transaction(s), in wei; null when unknown. */
+  readonly fee: bigint | null
+  readonly gasUsed: bigint | null
+  /** Each call of the sequence (one for a transaction): its outcome and gas used. */
+  readonly calls: readonly { readonly status: 'success' | 'reverted'; readonly gasUsed: bigint | null }[]
+  /** Token balance changes of the sender (not native), nonzero only. */
+  readonly tokenChanges: readonly TokenChange[]
+  /** Allowances and operator approvals the sender would grant (revocations are not listed). */
+  readonly approvals: readonly GrantedApproval[]
+  readonly contractsCreated: readonly Address[]
+  /** The first call that reverts: its index in the sequence and the revert data. */
+  readonly revert: { readonly callIndex: number; readonly data: Hex } | null
+  /**
+   * Addresses the sender's native or tokens would flow to that have no code and that walletd
+   * has not sent to from this account (see docs/protocol.md, "Simulation").
+   */
+  readonly newRecipients: readonly Address[]
+  /** What was tried and could not be done, in words (shown as a WARNING when not simulated). */
+  readonly notes: readonly string[]
+}
+
+/** One call of an EIP-5792 batch, as approved. */
+export type BatchCallFacts = {
+  /** null: contract creation. */
+  readonly to: Address | null
+  readonly value: bigint
+  readonly data: Hex
+  readonly selector: Hex | null
+  readonly decoded?: DecodedCallFacts | undefined
 }
 
 /**
@@ -73,6 +155,8 @@ export type ApprovalFacts =
       }
       /** A recognised allowance signature (Permit, Permit2), when it is one. */
       readonly decoded?: DecodedCallFacts | undefined
+      /** The allowances that signature grants: token, spender, amount, deadline (one per token). */
+      readonly allowances?: readonly GrantedApproval[] | undefined
     }
   | {
       readonly kind: 'transaction'
@@ -88,6 +172,22 @@ export type ApprovalFacts =
       /** The most the transaction can cost in fees (gas × max fee per gas), in wei. */
       readonly maxFeeWei: bigint
       readonly decoded?: DecodedCallFacts | undefined
+      /** What simulating it said (absent only in facts built by hand, e.g. `walletd policy check`). */
+      readonly simulation?: SimulationFacts | undefined
+    }
+  | {
+      /** An EIP-5792 batch (`wallet_sendCalls`): sent one by one, in order, approved once. */
+      readonly kind: 'calls'
+      readonly chainId: number
+      readonly account: Address
+      readonly calls: readonly BatchCallFacts[]
+      /** Total native value of the calls. */
+      readonly value: bigint
+      /** Sum of the gas limits. */
+      readonly gas: bigint
+      /** The most the batch can cost in fees, in wei. */
+      readonly maxFeeWei: bigint
+      readonly simulation?: SimulationFacts | undefined
     }
   | {
       readonly kind: 'chain'

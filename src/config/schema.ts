@@ -175,6 +175,33 @@ export const ConfigSchema = z
         cooldownMs: ms.describe('How long an origin that was rejected too often is refused without asking.'),
       })
       .strict(),
+    simulation: z
+      .object({
+        enabled: z
+          .boolean()
+          .describe('false: transactions are not simulated before their prompt (each prompt says so).'),
+        timeoutMs: ms
+          .max(60_000)
+          .describe(
+            'The most a simulation may add before a prompt; after it the prompt says what was not simulated.',
+          ),
+      })
+      .strict(),
+    batches: z
+      .object({
+        maxCalls: positiveInt
+          .max(1000)
+          .describe('Calls in one wallet_sendCalls batch at most; more get 5740.'),
+        maxPerOrigin: positiveInt.describe(
+          'Batches kept per origin; the oldest finished ones are forgotten first.',
+        ),
+        maxTotal: positiveInt.describe('Batches kept in all.'),
+        retentionMs: ms.describe('How long a batch status stays readable (wallet_getCallsStatus).'),
+        receiptTimeoutMs: ms.describe(
+          "How long walletd waits for each call's receipt before it stops sending the rest.",
+        ),
+      })
+      .strict(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

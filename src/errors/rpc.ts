@@ -88,6 +88,44 @@ export const ChainDisconnectedError = make(
 /** 4902: the chain id is not known; add it with wallet_addEthereumChain first. */
 export const UnrecognizedChainError = make(4902, 'UnrecognizedChainError', 'Unrecognized chain ID.')
 
+// EIP-5792 (wallet_sendCalls and its status)
+/** 5700: a capability the request marks as required (not `optional: true`) is not supported. */
+export const UnsupportedNonOptionalCapabilityError = make(
+  5700,
+  'UnsupportedNonOptionalCapabilityError',
+  'This wallet does not support a capability that was not marked as optional.',
+)
+/** 5710: the batch is for a chain walletd does not send batches on (not the session's active chain). */
+export const UnsupportedChainIdError = make(
+  5710,
+  'UnsupportedChainIdError',
+  'This wallet does not support the requested chain ID.',
+)
+/** 5720: the app-provided batch id is already used by this origin. */
+export const DuplicateIdError = make(
+  5720,
+  'DuplicateIdError',
+  'There is already a bundle submitted with this ID.',
+)
+/** 5730: no batch with this id for this origin (unknown, expired, or another origin's). */
+export const UnknownBundleIdError = make(
+  5730,
+  'UnknownBundleIdError',
+  'This bundle id is unknown / has not been submitted.',
+)
+/** 5740: more calls than `batches.maxCalls`. */
+export const BundleTooLargeError = make(
+  5740,
+  'BundleTooLargeError',
+  'The call bundle is too large for the wallet to process.',
+)
+/** 5760: `atomicRequired: true`; a plain key cannot execute calls atomically. */
+export const AtomicityNotSupportedError = make(
+  5760,
+  'AtomicityNotSupportedError',
+  'The wallet does not support atomic execution but the request requires it.',
+)
+
 /**
  * An error answered by an upstream node, passed through with its own code, message and data.
  * Upstream errors are the node's words, not walletd's: they are relayed unchanged.
@@ -116,4 +154,10 @@ export const rpcErrorClasses = [
   DisconnectedError,
   ChainDisconnectedError,
   UnrecognizedChainError,
+  UnsupportedNonOptionalCapabilityError,
+  UnsupportedChainIdError,
+  DuplicateIdError,
+  UnknownBundleIdError,
+  BundleTooLargeError,
+  AtomicityNotSupportedError,
 ] as const

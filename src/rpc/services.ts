@@ -9,11 +9,13 @@ import type { RequestLimiter } from '../ratelimit/types.js'
 import type { SessionStore } from '../session/createSessionStore.js'
 import type { NonceManager } from '../signer/createNonceManager.js'
 import type { Signer } from '../signer/types.js'
+import type { Simulator } from '../simulate/createSimulator.js'
 import type { AddedChainStore } from '../upstream/createAddedChainStore.js'
 import type { ChainRegistry } from '../upstream/createChainRegistry.js'
 import type { SubscriptionRegistry } from '../upstream/createSubscriptionRegistry.js'
 import type { TokenInfoCache } from '../upstream/createTokenInfoCache.js'
 import type { UpstreamPool } from '../upstream/types.js'
+import type { CallBatchStore } from './calls/createCallBatchStore.js'
 
 /** Everything a pipeline step or method handler may use, passed in (no module state). */
 export interface Services {
@@ -39,6 +41,10 @@ export interface Services {
   readonly nonces: NonceManager
   /** Token metadata (decimals, symbol, name, ERC-165) per chain and address, for prompts. */
   readonly tokenInfo: TokenInfoCache
+  /** EIP-5792 batches (wallet_sendCalls), in memory, per origin. */
+  readonly batches: CallBatchStore
+  /** Simulates transactions before their prompt (bounded; describes, never decides). */
+  readonly simulator: Simulator
   /** Tokens watched with wallet_watchAsset, persisted. */
   readonly watchedAssets: WatchedAssetStore
   readonly now: () => number

@@ -84,4 +84,24 @@ describe('createNonceManager', () => {
     await expect(nonces.withNonce(key, { pending: async () => -1 }, async (n) => n)).rejects.toThrow()
     expect(nonces.busy()).toBe(0)
   })
+
+  it('withNonces: a run holds the lock throughout; another send waits and gets the nonce after the run', async () => {
+    const nonces = createNonceManager()
+    let release!: () => void
+    const run = nonces.withNonces(key, { pending: async () => 4 }, async (first) => {
+      await new Promise<void>((r) => {
+        release = r
+      })
+      return { used: 3, result: [first, first + 1, first + 2] }
+    })
+    const single = nonces.withNonce(key, { pending: async () => 5 }, async (n) => n)
+    await new Promise((r) => setTimeout(r, 5))
+    release()
+    expect(await run).toEqual([4, 5, 6])
+    // The node's pending count lags (5): the remembered counter moved past the whole run.
+    expect(await single).toBe(7)
+    // A run that used none of its nonces leaves the counter.
+    await nonces.withNonces(key, { pending: async () => 8 }, async () => ({ used: 0, result: null }))
+    expect(nonces.peek(key)).toBe(8)
+  })
 })

@@ -43,6 +43,30 @@ export function createNonceManager({ rememberMs = 60_000, now = Date.now }: Nonc
     }
   }
 
+  async function run<T>(
+    key: NonceKey,
+    options: { pending: () => Promise<number>; fixed?: number | undefined },
+    use: (nonce: number) => Promise<{ used: number; result: T }>,
+  ): Promise<T> {
+    const k = keyOf(key)
+    const unlock = await lock(k)
+    try {
+      const pending = await options.pending()
+      if (!Number.isSafeInteger(pending) || pending < 0)
+        throw new Error('invalid pending nonce from upstream')
+      const local = remembered.get(k)
+      const localNext = local && now() - local.at < rememberMs ? local.next : 0
+      const next = Math.max(pending, localNext)
+      const nonce = options.fixed ?? next
+      const { used, result } = await use(nonce)
+      // A custom nonce that is not the next one (a gap or a replacement) does not move the counter.
+      if (nonce === next && used > 0) remembered.set(k, { next: nonce + used, at: now() })
+      return result
+    } finally {
+      unlock()
+    }
+  }
+
   return {
     /**
      * Runs `use(nonce)` holding the account's lock. The nonce is `fixed` when the dApp chose one,
@@ -54,23 +78,19 @@ export function createNonceManager({ rememberMs = 60_000, now = Date.now }: Nonc
       options: { pending: () => Promise<number>; fixed?: number | undefined },
       use: (nonce: number) => Promise<T>,
     ): Promise<T> {
-      const k = keyOf(key)
-      const unlock = await lock(k)
-      try {
-        const pending = await options.pending()
-        if (!Number.isSafeInteger(pending) || pending < 0)
-          throw new Error('invalid pending nonce from upstream')
-        const local = remembered.get(k)
-        const localNext = local && now() - local.at < rememberMs ? local.next : 0
-        const next = Math.max(pending, localNext)
-        const nonce = options.fixed ?? next
-        const result = await use(nonce)
-        // A custom nonce that is not the next one (a gap or a replacement) does not move the counter.
-        if (nonce === next) remembered.set(k, { next: nonce + 1, at: now() })
-        return result
-      } finally {
-        unlock()
-      }
+      return run(key, options, async (nonce) => ({ used: 1, result: await use(nonce) }))
+    },
+    /**
+     * A run of consecutive nonces (an EIP-5792 batch, sent one by one): `use(first)` holds the
+     * account's lock for the whole run, so nothing else from the account takes a nonce in
+     * between, and says how many it used (sent); the counter moves past them. Throwing uses none.
+     */
+    async withNonces<T>(
+      key: NonceKey,
+      options: { pending: () => Promise<number> },
+      use: (first: number) => Promise<{ used: number; result: T }>,
+    ): Promise<T> {
+      return run(key, options, use)
     },
     /** The remembered next nonce (for display); undefined when none is trusted. */
     peek(key: NonceKey): number | undefined {

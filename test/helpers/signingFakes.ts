@@ -11,6 +11,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { UpstreamRpcError } from '../../src/errors/rpc.js'
 import { toJsonRpcError } from '../../src/errors/toJsonRpcError.js'
 import { createMetrics } from '../../src/metrics.js'
+import { createCallBatchStore } from '../../src/rpc/calls/createCallBatchStore.js'
 import { createRpcPipeline } from '../../src/rpc/createRpcPipeline.js'
 import { createMethodTable } from '../../src/rpc/methods/index.js'
 import type { Services } from '../../src/rpc/services.js'
@@ -18,6 +19,7 @@ import type { Connection, MethodDefinition, RequestContext } from '../../src/rpc
 import { createSessionStore } from '../../src/session/createSessionStore.js'
 import { createNonceManager } from '../../src/signer/createNonceManager.js'
 import { createSigner, recoverTransactionSigner } from '../../src/signer/createSigner.js'
+import { createSimulator } from '../../src/simulate/createSimulator.js'
 import { createAddedChainStore } from '../../src/upstream/createAddedChainStore.js'
 import { createChainRegistry } from '../../src/upstream/createChainRegistry.js'
 import { createTokenInfoCache } from '../../src/upstream/createTokenInfoCache.js'
@@ -72,6 +74,44 @@ export function createFakeUpstream(chainId = CHAIN_ID) {
     eth_getBalance: ([a]) => q(balances.get(a.toLowerCase()) ?? 10n ** 22n),
     eth_getCode: ([a]) => code.get(a.toLowerCase()) ?? '0x',
     eth_estimateGas: ([call]) => (call.data && call.data !== '0x' ? q(50_000) : q(21_000)),
+    // A node that simulates: each call succeeds, its value moves (as eth_simulateV1 with
+    // traceTransfers logs it), and it uses the gas eth_estimateGas would say.
+    eth_simulateV1: ([request]) => [
+      {
+        number: '0x11',
+        calls: request.blockStateCalls[0].calls.map((c: any) => ({
+          status: '0x1',
+          returnData: '0x',
+          gasUsed: c.input && c.input !== '0x' ? q(50_000) : q(21_000),
+          logs:
+            c.value && BigInt(c.value) > 0n && c.to
+              ? [
+                  {
+                    address: '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee',
+                    topics: [
+                      '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+                      `0x${c.from.slice(2).toLowerCase().padStart(64, '0')}`,
+                      `0x${c.to.slice(2).toLowerCase().padStart(64, '0')}`,
+                    ],
+                    data: `0x${BigInt(c.value).toString(16).padStart(64, '0')}`,
+                  },
+                ]
+              : [],
+        })),
+      },
+    ],
+    // Every transaction this node accepted is mined at once, successfully.
+    eth_getTransactionReceipt: ([hash]) =>
+      sent.some((s) => keccak256(s.raw) === hash)
+        ? {
+            status: '0x1',
+            blockHash: `0x${'b'.repeat(64)}`,
+            blockNumber: '0x11',
+            gasUsed: q(21_000),
+            transactionHash: hash,
+            logs: [],
+          }
+        : null,
     eth_maxPriorityFeePerGas: () => q(1_000_000_000),
     eth_gasPrice: () => q(2_000_000_000),
     eth_sendRawTransaction: async ([raw]) => {
@@ -169,6 +209,8 @@ export function createSigningHarness(
     signer: createSigner({ privateKeys: accounts.map(privateKeyOf) }),
     nonces: createNonceManager({ now }),
     tokenInfo: createTokenInfoCache({ now }),
+    batches: createCallBatchStore({ maxPerOrigin: 100, maxTotal: 1000, retentionMs: 86_400_000, now }),
+    simulator: createSimulator({ enabled: true, timeoutMs: 1_500, tokenInfo: createTokenInfoCache({ now }) }),
     watchedAssets: createWatchedAssetStore({ now }),
     subscriptions: undefined as never,
     now,

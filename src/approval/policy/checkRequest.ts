@@ -15,6 +15,53 @@ const zHex = z
   .regex(/^0x([0-9a-fA-F]{2})*$/)
   .transform((h) => h.toLowerCase() as `0x${string}`)
 
+const zSigned = z.union([z.string().regex(/^-?\d{1,78}$/), z.number().int()]).transform((v) => BigInt(v))
+
+/** Simulated changes as `walletd policy check` takes them (the daemon's facts.simulation, amounts as strings). */
+const zSimulation = z
+  .object({
+    status: z.enum(['success', 'reverted', 'not-simulated']).default('success'),
+    by: z.enum(['eth_simulateV1', 'debug_traceCall', 'eth_call']).nullable().default('eth_simulateV1'),
+    nativeChange: zSigned.nullable().default(0n),
+    tokenChanges: z
+      .array(
+        z.object({
+          token: zAddress,
+          standard: z.enum(['erc20', 'erc721', 'erc1155']).default('erc20'),
+          tokenId: zBig.nullable().default(null),
+          change: zSigned,
+        }),
+      )
+      .max(1000)
+      .default([]),
+    approvals: z
+      .array(z.object({ token: zAddress, spender: zAddress, amount: zBig.nullable().default(null) }))
+      .max(1000)
+      .default([]),
+  })
+  .transform((sim) => ({
+    ...sim,
+    changesKnown: sim.status !== 'not-simulated' && sim.by !== 'eth_call' && sim.by !== null,
+    fee: null,
+    gasUsed: null,
+    calls: [],
+    tokenChanges: sim.tokenChanges.map((c) => ({ ...c, symbol: null, decimals: null })),
+    approvals: sim.approvals.map((a) => ({
+      ...a,
+      standard: 'erc20' as const,
+      tokenId: null,
+      forAll: false,
+      unlimited: a.amount === null || a.amount >= 2n ** 255n,
+      deadline: null,
+      symbol: null,
+      decimals: null,
+    })),
+    contractsCreated: [],
+    revert: null,
+    newRecipients: [],
+    notes: [],
+  }))
+
 const zFacts = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('connect'), chainId: z.number().int(), accounts: z.array(zAddress).min(1) }),
   z.object({
@@ -48,6 +95,7 @@ const zFacts = z.discriminatedUnion('kind', [
     data: zHex.default('0x'),
     gas: zBig.default(21_000n),
     maxFeeWei: zBig.default(0n),
+    simulation: zSimulation.optional(),
   }),
   z.object({
     kind: z.literal('chain'),

@@ -1,5 +1,5 @@
 import type { Approver } from '../types.js'
-import { evaluatePolicy, type SpendLedger } from './evaluatePolicy.js'
+import { assetKey, evaluatePolicy, type SpendLedger, simulatedOutflow } from './evaluatePolicy.js'
 import type { Policy } from './policySchema.js'
 
 export type PolicyApprover = Approver & {
@@ -11,8 +11,9 @@ export type PolicyApprover = Approver & {
 /**
  * The policy as an approver: instant (no person, so it is asked first, outside the prompt queue),
  * deciding from the request's typed facts. It abstains when no rule matches. Spend per period is
- * kept in memory per rule (value plus maximum fees of each approved transaction) and starts empty
- * at every start: a cap bounds what one run of the daemon approves.
+ * kept in memory per rule (value plus maximum fees of each approved transaction, and the simulated
+ * net outflow per asset its period caps name) and starts empty at every start: a cap bounds what
+ * one run of the daemon approves.
  */
 export function createPolicyApprover({
   policy,
@@ -24,12 +25,29 @@ export function createPolicyApprover({
   now?: () => number
 }): PolicyApprover {
   const spends = new Map<string, Array<{ at: number; wei: bigint }>>()
-  const longest = Math.max(0, ...policy.rules.map((r) => (r.spend ? r.spend.periodSeconds * 1000 : 0)))
+  /** `rule\nasset` → what left, when. */
+  const outflows = new Map<string, Array<{ at: number; amount: bigint }>>()
+  const longest = Math.max(
+    0,
+    ...policy.rules.flatMap((r) => [
+      r.spend ? r.spend.periodSeconds * 1000 : 0,
+      ...(r.maxOutflowPerPeriod ?? []).map((c) => c.periodSeconds * 1000),
+    ]),
+  )
+  const sum = (list: Array<{ at: number; amount: bigint }> | undefined, sinceMs: number) => {
+    let total = 0n
+    for (const e of list ?? []) if (e.at > sinceMs) total += e.amount
+    return total
+  }
   const ledger: SpendLedger = {
     spent(rule, sinceMs) {
-      let sum = 0n
-      for (const e of spends.get(rule) ?? []) if (e.at > sinceMs) sum += e.wei
-      return sum
+      return sum(
+        spends.get(rule)?.map((e) => ({ at: e.at, amount: e.wei })),
+        sinceMs,
+      )
+    },
+    outflow(rule, asset, sinceMs) {
+      return sum(outflows.get(`${rule}\n${asset}`), sinceMs)
     },
   }
   return {
@@ -41,12 +59,19 @@ export function createPolicyApprover({
       const t = now()
       const verdict = evaluatePolicy(policy, request, ledger, t)
       const { decision } = verdict
-      if (decision?.approved && request.facts.kind === 'transaction') {
+      const { facts } = request
+      if (decision?.approved && (facts.kind === 'transaction' || facts.kind === 'calls')) {
         const rule = policy.rules.find((r) => r.name === verdict.rule)
         if (rule?.spend) {
           const list = (spends.get(rule.name) ?? []).filter((e) => e.at > t - longest)
-          list.push({ at: t, wei: request.facts.value + request.facts.maxFeeWei })
+          list.push({ at: t, wei: facts.value + facts.maxFeeWei })
           spends.set(rule.name, list)
+        }
+        for (const asset of new Set((rule?.maxOutflowPerPeriod ?? []).map((c) => assetKey(c.token)))) {
+          const key = `${rule!.name}\n${asset}`
+          const list = (outflows.get(key) ?? []).filter((e) => e.at > t - longest)
+          list.push({ at: t, amount: simulatedOutflow(facts.simulation, asset) ?? 0n })
+          outflows.set(key, list)
         }
       }
       return decision

@@ -2,8 +2,8 @@ import type { Address } from 'viem'
 import type { Policy } from './policySchema.js'
 
 /**
- * The built-in policy of `walletd start --dev --policy dev`: approves connect, signatures and
- * transactions on Anvil's chain 31337 only, for Anvil's published dev accounts only; grants them
+ * The built-in policy of `walletd start --dev --policy dev`: approves connect, signatures,
+ * transactions and batches on Anvil's chain 31337 only, for Anvil's published dev accounts only; grants them
  * all at connect; never a chain switch, never an allowance. Refused without --dev.
  */
 export function devPolicy(devAccounts: readonly Address[]): Policy {
@@ -16,7 +16,7 @@ export function devPolicy(devAccounts: readonly Address[]): Policy {
         name: 'dev',
         action: 'approve',
         chainIds: [31337],
-        kinds: ['connect', 'message', 'typedData', 'transaction'],
+        kinds: ['connect', 'message', 'typedData', 'transaction', 'calls'],
         accounts: [...devAccounts],
       },
     ],

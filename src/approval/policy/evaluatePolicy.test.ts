@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import type { ApprovalFacts, ApprovalRequest } from '../types.js'
+import type { ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
+import { requestFromJson } from './checkRequest.js'
 import { createPolicyApprover } from './createPolicyApprover.js'
 import { evaluatePolicy, policyCovers } from './evaluatePolicy.js'
 import { type Policy, PolicySchema } from './policySchema.js'
@@ -45,6 +46,33 @@ const tx = (over: Partial<Extract<ApprovalFacts, { kind: 'transaction' }>> = {})
   ...over,
 })
 const noSpend = { spent: () => 0n }
+const TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const
+
+/** A simulation that saw the changes: the sender's native change (fee included) and token changes. */
+const simulated = (over: Partial<SimulationFacts> = {}): SimulationFacts => ({
+  status: 'success',
+  by: 'eth_simulateV1',
+  changesKnown: true,
+  nativeChange: 0n,
+  fee: 0n,
+  gasUsed: 21_000n,
+  calls: [{ status: 'success', gasUsed: 21_000n }],
+  tokenChanges: [],
+  approvals: [],
+  contractsCreated: [],
+  revert: null,
+  newRecipients: [],
+  notes: [],
+  ...over,
+})
+const tokenOut = (amount: bigint, tokenId: bigint | null = null) => ({
+  token: TOKEN,
+  standard: 'erc20' as const,
+  tokenId,
+  change: -amount,
+  symbol: 'TT',
+  decimals: 6,
+})
 
 describe('evaluatePolicy', () => {
   test('every rule must name its chains; a rule never approves on a chain it does not name', () => {
@@ -202,7 +230,195 @@ describe('evaluatePolicy', () => {
   })
 })
 
+describe('outflow caps and simulated approvals', () => {
+  const caps = policy([
+    {
+      name: 'capped',
+      action: 'approve',
+      chainIds: [31337],
+      maxOutflow: [
+        { token: 'native', amount: String(ETH) },
+        { token: TOKEN.toLowerCase(), amount: '5000000' },
+      ],
+    },
+  ])
+
+  test('maxOutflow: the net simulated outflow per asset, fee included for native; gains are no outflow', () => {
+    const verdict = (sim: SimulationFacts | undefined) =>
+      evaluatePolicy(caps, request(tx({ value: 0n, simulation: sim })), noSpend, 0)
+    expect(verdict(simulated({ nativeChange: -ETH, tokenChanges: [tokenOut(5_000_000n)] })).decision).toEqual(
+      {
+        approved: true,
+        rule: 'capped',
+      },
+    )
+    expect(verdict(simulated({ nativeChange: -ETH - 1n }))).toMatchObject({
+      decision: { approved: false, reason: 'rejected', rule: 'capped' },
+      why: `refused: the simulated outflow of native is ${ETH + 1n}, above its maxOutflow ${ETH}`,
+    })
+    // Two NFTs-worth of ids of the same contract count together; a gain of another is no outflow.
+    expect(
+      verdict(simulated({ tokenChanges: [tokenOut(3_000_000n, 1n), tokenOut(3_000_000n, 2n)] })).why,
+    ).toMatch(
+      /outflow of 0x5fbdb2315678afecb367f032d93f642f64180aa3 is 6000000, above its maxOutflow 5000000/i,
+    )
+    expect(
+      verdict(simulated({ nativeChange: 10n * ETH, tokenChanges: [tokenOut(-7n)] })).decision,
+    ).toMatchObject({
+      approved: true,
+    })
+  })
+
+  test('a rule with outflow caps rejects what could not be simulated (or only with eth_call): fail closed', () => {
+    const verdict = (sim: SimulationFacts | undefined) =>
+      evaluatePolicy(caps, request(tx({ simulation: sim })), noSpend, 0)
+    expect(verdict(undefined)).toMatchObject({
+      decision: { approved: false, rule: 'capped' },
+      why: 'refused: its outflow caps need the simulated balance changes, and this transaction was not simulated',
+    })
+    expect(
+      verdict(simulated({ status: 'not-simulated', by: null, changesKnown: false, nativeChange: null }))
+        .decision,
+    ).toMatchObject({ approved: false, rule: 'capped' })
+    expect(verdict(simulated({ by: 'eth_call', changesKnown: false, nativeChange: null })).why).toMatch(
+      /simulated only with eth_call \(changes not seen\)/,
+    )
+    // A rule without caps does not care.
+    const plain = policy([{ name: 'plain', action: 'approve', chainIds: [31337] }])
+    expect(evaluatePolicy(plain, request(tx()), noSpend, 0).decision).toEqual({
+      approved: true,
+      rule: 'plain',
+    })
+  })
+
+  test('allowApprovals: an approval seen only in the simulation (inside some other call) is refused', () => {
+    const strict = policy([{ name: 'r', action: 'approve', chainIds: [31337] }])
+    const hidden = tx({
+      value: 0n,
+      data: '0x12345678',
+      selector: '0x12345678',
+      simulation: simulated({
+        approvals: [
+          {
+            standard: 'erc20',
+            token: TOKEN,
+            spender: C,
+            amount: 1n,
+            tokenId: null,
+            forAll: false,
+            unlimited: false,
+            deadline: null,
+            symbol: 'TT',
+            decimals: 6,
+          },
+        ],
+      }),
+    })
+    expect(evaluatePolicy(strict, request(hidden), noSpend, 0).why).toMatch(/allowApprovals is not set/)
+  })
+
+  test('a batch (calls): to and selectors hold for every call; caps on the sequence', () => {
+    const p = policy([
+      {
+        name: 'batch',
+        action: 'approve',
+        chainIds: [31337],
+        kinds: ['calls'],
+        to: [B, C],
+        maxValueWei: String(2n * ETH),
+        maxOutflow: [{ token: 'native', amount: String(3n * ETH) }],
+      },
+    ])
+    const batch = (
+      calls: { to: `0x${string}` | null; value: bigint }[],
+      sim = simulated(),
+    ): ApprovalFacts => ({
+      kind: 'calls',
+      chainId: 31337,
+      account: A,
+      calls: calls.map((c) => ({ ...c, data: '0x', selector: null })),
+      value: calls.reduce((sum, c) => sum + c.value, 0n),
+      gas: 42_000n,
+      maxFeeWei: 0n,
+      simulation: sim,
+    })
+    const ok = batch([
+      { to: B, value: ETH },
+      { to: C, value: ETH },
+    ])
+    expect(evaluatePolicy(p, request(ok), noSpend, 0).decision).toEqual({ approved: true, rule: 'batch' })
+    expect(
+      evaluatePolicy(
+        p,
+        request(
+          batch([
+            { to: B, value: 0n },
+            { to: A, value: 0n },
+          ]),
+        ),
+        noSpend,
+        0,
+      ).why,
+    ).toMatch(/call 2: recipient .* is not listed/)
+    expect(evaluatePolicy(p, request(batch([{ to: B, value: 3n * ETH }])), noSpend, 0).why).toMatch(
+      /maxValueWei/,
+    )
+    expect(
+      evaluatePolicy(
+        p,
+        request(batch([{ to: B, value: 0n }], simulated({ nativeChange: -4n * ETH }))),
+        noSpend,
+        0,
+      ).why,
+    ).toMatch(/outflow of native/)
+  })
+})
+
+describe('walletd policy check: facts with a simulation', () => {
+  test('a transaction checked with its simulated changes; without them, a rule with caps refuses', () => {
+    const p = policy([
+      { name: 'capped', action: 'approve', chainIds: [31337], maxOutflow: [{ token: TOKEN, amount: '5' }] },
+    ])
+    const facts = { kind: 'transaction', chainId: 31337, account: A, to: TOKEN, data: '0xa9059cbb' }
+    const check = (simulation?: object) =>
+      evaluatePolicy(p, requestFromJson({ origin: 'token:ci', facts: { ...facts, simulation } }), noSpend, 0)
+    expect(check({ tokenChanges: [{ token: TOKEN, change: '-5' }] }).decision).toEqual({
+      approved: true,
+      rule: 'capped',
+    })
+    expect(check({ tokenChanges: [{ token: TOKEN, change: '-6' }] }).why).toMatch(/above its maxOutflow 5/)
+    expect(check().why).toMatch(/this transaction was not simulated/)
+    expect(check({ by: 'eth_call' }).why).toMatch(/simulated only with eth_call/)
+    expect(() =>
+      requestFromJson({ origin: 'x', facts: { ...facts, simulation: { nativeChange: '1.5' } } }),
+    ).toThrow()
+  })
+})
+
 describe('createPolicyApprover', () => {
+  test('maxOutflowPerPeriod: approves until the cap, then refuses the next, naming the rule; the period slides', async () => {
+    let t = 0
+    const p = policy([
+      {
+        name: 'per-hour',
+        action: 'approve',
+        chainIds: [31337],
+        maxOutflowPerPeriod: [{ token: TOKEN, amount: '10000000', periodSeconds: 3600 }],
+      },
+    ])
+    const approver = createPolicyApprover({ policy: p, hash: 'h', now: () => t })
+    const signal = new AbortController().signal
+    const send = (amount: bigint) =>
+      approver.decide(request(tx({ simulation: simulated({ tokenChanges: [tokenOut(amount)] }) })), signal)
+    expect(await send(4_000_000n)).toEqual({ approved: true, rule: 'per-hour' })
+    expect(await send(6_000_000n)).toEqual({ approved: true, rule: 'per-hour' })
+    expect(await send(1n)).toEqual({ approved: false, reason: 'rejected', rule: 'per-hour' })
+    // Receiving the token is no outflow, and a refused one was not counted.
+    expect(await send(-5n)).toEqual({ approved: true, rule: 'per-hour' })
+    t = 3_600_001
+    expect(await send(10_000_000n)).toEqual({ approved: true, rule: 'per-hour' })
+  })
+
   test('instant; abstains without a match; records spend only for approvals, per period', async () => {
     let t = 0
     const p = policy([

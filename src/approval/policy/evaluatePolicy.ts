@@ -1,10 +1,12 @@
 import type { Address } from 'viem'
-import type { ApprovalDecision, ApprovalFacts, ApprovalRequest } from '../types.js'
+import type { ApprovalDecision, ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
 import type { Policy, PolicyRule } from './policySchema.js'
 
-/** Approvals a rule already gave within its spend period: when, and how much (value + max fees). */
+/** What a rule already approved within a period: spend (value + max fees) and simulated outflows. */
 export type SpendLedger = {
   spent(rule: string, sinceMs: number): bigint
+  /** Net outflow of `asset` (`native`, or a lowercase token address) approved by the rule since then; 0 when absent. */
+  outflow?(rule: string, asset: string, sinceMs: number): bigint
 }
 
 export type PolicyVerdict =
@@ -34,17 +36,47 @@ const APPROVAL_PRIMARY_TYPES = new Set([
   'PermitForAll',
 ])
 
-/** Whether approving this would grant somebody an allowance or an operator approval. */
+/**
+ * Whether approving this would grant somebody an allowance or an operator approval: a call
+ * decoded as one, a known approval selector, an approval the simulation saw (inside any call), a
+ * recognised permit or a permit-like primary type.
+ */
 export function grantsApproval(facts: ApprovalFacts): boolean {
-  if (facts.kind === 'transaction')
+  const call = (c: { selector: string | null; decoded?: { grantsApproval: boolean } | undefined }) =>
+    c.decoded?.grantsApproval === true ||
+    (c.selector !== null && APPROVAL_SELECTORS.has(c.selector.toLowerCase()))
+  if (facts.kind === 'transaction') return call(facts) || (facts.simulation?.approvals.length ?? 0) > 0
+  if (facts.kind === 'calls') return facts.calls.some(call) || (facts.simulation?.approvals.length ?? 0) > 0
+  if (facts.kind === 'typedData')
     return (
       facts.decoded?.grantsApproval === true ||
-      (facts.selector !== null && APPROVAL_SELECTORS.has(facts.selector.toLowerCase()))
+      (facts.allowances?.length ?? 0) > 0 ||
+      APPROVAL_PRIMARY_TYPES.has(facts.primaryType)
     )
-  if (facts.kind === 'typedData')
-    return facts.decoded?.grantsApproval === true || APPROVAL_PRIMARY_TYPES.has(facts.primaryType)
   return false
 }
+
+/**
+ * The sender's simulated net outflow of `asset` (`native`: wei, the fee included; a token
+ * address: base units over every token id), 0 when it gains or keeps it. null when the changes
+ * were not simulated (not simulated at all, or only with eth_call).
+ */
+export function simulatedOutflow(simulation: SimulationFacts | undefined, asset: string): bigint | null {
+  if (!simulation?.changesKnown || simulation.status === 'not-simulated') return null
+  let net: bigint
+  if (asset === 'native') {
+    if (simulation.nativeChange === null) return null
+    net = simulation.nativeChange
+  } else {
+    net = simulation.tokenChanges
+      .filter((c) => c.token.toLowerCase() === asset)
+      .reduce((sum, c) => sum + c.change, 0n)
+  }
+  return net < 0n ? -net : 0n
+}
+
+/** The asset key of an outflow cap: `native` or the lowercase token address. */
+export const assetKey = (token: string) => (token === 'native' ? 'native' : token.toLowerCase())
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const includesAddress = (list: readonly string[], a: string) => list.some((x) => sameAddress(x, a))
@@ -66,7 +98,21 @@ function mismatch(rule: PolicyRule, request: ApprovalRequest): string | null {
       if (!includesAddress(rule.accounts, facts.account)) return `account ${facts.account} is not listed`
     } else return `a ${request.kind} request acts for no account`
   }
-  if (rule.to || rule.selectors) {
+  if ((rule.to || rule.selectors) && facts.kind === 'calls') {
+    // A batch matches when every one of its calls would.
+    for (const [i, c] of facts.calls.entries()) {
+      if (rule.to) {
+        const ok =
+          c.to === null
+            ? rule.to.includes('create')
+            : rule.to.some((t) => t !== 'create' && sameAddress(t, c.to!))
+        if (!ok)
+          return `call ${i + 1}: ${c.to === null ? 'contract creation is not allowed' : `recipient ${c.to} is not listed`}`
+      }
+      if (rule.selectors && (c.selector === null || !rule.selectors.includes(c.selector.toLowerCase())))
+        return `call ${i + 1}: selector ${c.selector ?? '(none)'} is not listed`
+    }
+  } else if (rule.to || rule.selectors) {
     if (facts.kind !== 'transaction') return `a ${request.kind} request has no recipient or selector`
     if (rule.to) {
       const ok =
@@ -106,7 +152,7 @@ function overCap(
   const { facts } = request
   if (rule.allowApprovals !== true && grantsApproval(facts))
     return 'it would grant a token allowance or an operator approval (allowApprovals is not set)'
-  if (facts.kind !== 'transaction') return null
+  if (facts.kind !== 'transaction' && facts.kind !== 'calls') return null
   if (rule.maxValueWei !== undefined && facts.value > rule.maxValueWei)
     return `value ${facts.value} wei is above maxValueWei ${rule.maxValueWei}`
   if (rule.spend) {
@@ -114,6 +160,26 @@ function overCap(
     const spent = ledger.spent(rule.name, now - rule.spend.periodSeconds * 1000)
     if (spent + cost > rule.spend.maxWei)
       return `its spend cap would be exceeded: ${spent} wei spent in the last ${rule.spend.periodSeconds} s, this one costs up to ${cost} wei, the cap is ${rule.spend.maxWei}`
+  }
+  const caps = [...(rule.maxOutflow ?? []), ...(rule.maxOutflowPerPeriod ?? [])]
+  if (caps.length > 0) {
+    // Fail closed: caps on what leaves need the simulated changes; without them, no approval.
+    const sim = facts.simulation
+    if (!sim?.changesKnown || sim.status === 'not-simulated')
+      return `its outflow caps need the simulated balance changes, and this ${facts.kind === 'calls' ? 'batch' : 'transaction'} was ${sim === undefined || sim.status === 'not-simulated' ? 'not simulated' : `simulated only with ${sim.by} (changes not seen)`}`
+    for (const cap of rule.maxOutflow ?? []) {
+      const out = simulatedOutflow(sim, assetKey(cap.token))
+      if (out === null) return `its outflow cap on ${cap.token} needs the simulated balance changes`
+      if (out > cap.amount)
+        return `the simulated outflow of ${cap.token} is ${out}, above its maxOutflow ${cap.amount}`
+    }
+    for (const cap of rule.maxOutflowPerPeriod ?? []) {
+      const out = simulatedOutflow(sim, assetKey(cap.token))
+      if (out === null) return `its outflow cap on ${cap.token} needs the simulated balance changes`
+      const before = ledger.outflow?.(rule.name, assetKey(cap.token), now - cap.periodSeconds * 1000) ?? 0n
+      if (before + out > cap.amount)
+        return `its outflow cap on ${cap.token} would be exceeded: ${before} out in the last ${cap.periodSeconds} s, this one sends ${out}, the cap is ${cap.amount}`
+    }
   }
   return null
 }

@@ -16,6 +16,34 @@ const zWei = z
 
 const zChainId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 
+/** An amount of base units (wei, or a token's smallest unit) as a decimal string. */
+const zUnits = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,77})$/, 'expected a decimal string of base units, e.g. "1000000"')
+  .transform((s) => BigInt(s))
+
+/** `native`, or a token contract (its net change summed over every token id). */
+const zAsset = z.union([z.literal('native'), zAddress])
+
+/** One outflow cap per transaction (or batch). */
+const zOutflowCap = z
+  .object({
+    token: zAsset.describe('"native" (wei, the fee included) or a token contract address (base units).'),
+    amount: zUnits.describe('The most the sender may lose of it, net, in base units.'),
+  })
+  .strict()
+
+/** One outflow cap summed over a period. */
+const zPeriodOutflowCap = zOutflowCap
+  .extend({
+    periodSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(366 * 86_400),
+  })
+  .strict()
+
 /**
  * One rule. Every condition given must hold for the rule to match; conditions left out match
  * anything, except `chainIds`, which every rule must name: a rule never approves on a chain it
@@ -82,11 +110,27 @@ export const PolicyRuleSchema = z
       })
       .strict()
       .optional(),
+    maxOutflow: z
+      .array(zOutflowCap)
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "Caps on the sender's simulated net outflow per transaction or batch; one that could not be simulated is rejected.",
+      ),
+    maxOutflowPerPeriod: z
+      .array(zPeriodOutflowCap)
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "Caps on the sender's simulated net outflow summed over what this rule approved within the period.",
+      ),
     allowApprovals: z
       .boolean()
       .optional()
       .describe(
-        'false (default for approve rules): refuse a transaction or signature that grants a token allowance or an operator approval.',
+        'false (default for approve rules): refuse a transaction, batch or signature that grants a token allowance or an operator approval (decoded, or seen in the simulation).',
       ),
     typedData: z
       .object({

@@ -1,5 +1,6 @@
-import type { DecodedCallFacts } from '../../approval/types.js'
-import type { DecodedCall } from './decodeCall.js'
+import type { DecodedCallFacts, GrantedApproval } from '../../approval/types.js'
+import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
+import { type DecodedCall, UNLIMITED_UINT160, UNLIMITED_UINT256 } from './decodeCall.js'
 import type { DecodedPermit } from './decodePermit.js'
 
 /** The machine-readable part of a decoded call, for the approval facts (policies read these). */
@@ -69,4 +70,41 @@ export function permitFacts(decoded: DecodedPermit): DecodedCallFacts {
     grantsApproval: true,
     unlimited: decoded.risks.includes('unlimited-allowance'),
   }
+}
+
+/**
+ * The allowances a recognised permit signature grants, one per token: the token, the spender,
+ * the amount (base units), the deadline (EIP-2612 `deadline`; Permit2 allowance `expiration`;
+ * Permit2 signature transfer `deadline`), with symbol and decimals when they were read.
+ */
+export function permitAllowances(
+  decoded: DecodedPermit,
+  tokens: ReadonlyMap<string, TokenInfo>,
+): GrantedApproval[] {
+  const t = decoded.template
+  const grant = (
+    standard: 'erc2612' | 'permit2',
+    token: GrantedApproval['token'],
+    amount: bigint,
+    unlimited: bigint,
+    deadline: bigint,
+  ): GrantedApproval => {
+    const info = tokens.get(token.toLowerCase())
+    return {
+      standard,
+      token,
+      spender: t.spender,
+      amount,
+      tokenId: null,
+      forAll: false,
+      unlimited: amount >= unlimited,
+      deadline,
+      symbol: info?.symbol ?? null,
+      decimals: info?.decimals ?? null,
+    }
+  }
+  if (t.standard === 'erc2612') return [grant('erc2612', t.token, t.value, UNLIMITED_UINT256, t.deadline)]
+  if (t.kind === 'allowance')
+    return t.details.map((d) => grant('permit2', d.token, d.amount, UNLIMITED_UINT160, d.expiration))
+  return t.permitted.map((p) => grant('permit2', p.token, p.amount, UNLIMITED_UINT256, t.deadline))
 }

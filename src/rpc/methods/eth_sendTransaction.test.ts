@@ -51,13 +51,55 @@ describe('eth_sendTransaction', () => {
       gas: 21_000n,
       maxFeeWei: 21_000n * 3_000_000_000n,
       decoded: undefined,
+      // Simulated: 1 ETH leaves, plus the fee at the latest block (base fee 1 gwei + priority 1 gwei).
+      simulation: expect.objectContaining({
+        status: 'success',
+        by: 'eth_simulateV1',
+        gasUsed: 21_000n,
+        fee: 21_000n * 2_000_000_000n,
+        nativeChange: -(10n ** 18n) - 21_000n * 2_000_000_000n,
+        tokenChanges: [],
+        newRecipients: [TO],
+      }),
     })
     expect(seen[0]!.details).toMatchObject({
       toKind: 'account (no code)',
       nonce: 'next (currently 7; assigned when sent)',
       chainId: CHAIN_ID,
+      simulation: {
+        result: 'succeeds',
+        ETH: '−1.000042 ETH (1000042000000000000 wei)',
+        fee: "0.000042 ETH (42000000000000 wei) for 21000 gas (at the latest block's base fee)",
+        tokens: 'no token balance changes',
+      },
     })
-    expect(seen[0]!.warnings).toEqual([])
+    // TO has no code and this account never sent to it through walletd.
+    expect(seen[0]!.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(new RegExp(`^${TO} would receive your assets, but it has no code`)),
+    ])
+  })
+
+  it('a recipient it sent to is not new afterwards; without any simulation the prompt says NOT SIMULATED', async () => {
+    const { approver, seen } = recordingApprover()
+    const h = createSigningHarness({ approver })
+    await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, value: '0x1' }])
+    await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, value: '0x1' }])
+    expect(seen[0]!.warnings).toHaveLength(1)
+    expect(seen[1]!.warnings).toEqual([])
+    for (const method of ['eth_simulateV1', 'debug_traceCall', 'eth_call'])
+      h.node.on(method, () => {
+        throw new UpstreamRpcError(-32601, `the method ${method} does not exist/is not available`)
+      })
+    await h.call('eth_sendTransaction', [{ from: a0.address, to: TO, value: '0x1' }])
+    expect(seen[2]!.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        /^NOT SIMULATED: walletd could not simulate this transaction \(eth_simulateV1: the node answered -32601: .*; debug_traceCall: .*; eth_call: .*\)\. What it would do .* was NOT checked\.$/,
+      ),
+    ])
+    expect(seen[2]!.details.simulation).toMatchObject({ result: 'NOT SIMULATED' })
+    expect(seen[2]!.facts).toMatchObject({ simulation: { status: 'not-simulated', by: null } })
+    // The transaction is still sent: a simulation never decides.
+    expect(h.node.sent).toHaveLength(3)
   })
 
   it('adds a gas buffer for calls, uses legacy gasPrice (EIP-155) without a base fee, and honours dApp fees', async () => {
@@ -212,7 +254,7 @@ describe('eth_sendTransaction', () => {
       ])
       expect(prompt.details).toMatchObject({
         gas: '65536',
-        simulation: 'reverts: Nope: not today',
+        estimate: 'reverts: Nope: not today',
         revertData: reason,
       })
     }

@@ -7,11 +7,13 @@ import {
   InvalidParamsError,
   TransactionRejectedError,
 } from '../../errors/rpc.js'
-import type { Upstream } from '../../upstream/types.js'
+import { withFee } from '../../simulate/summarizeOutcome.js'
+import { effectiveGasPrice, suggestPriorityFee, toBigInt, toBlock, toNumber } from '../chainReads.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
 import { callFacts } from '../decode/callFacts.js'
 import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
 import { describeCall } from '../decode/describeCall.js'
+import { describeSimulation } from '../decode/describeSimulation.js'
 import { displayDetails } from '../decode/displayDetails.js'
 import { fitSummary } from '../decode/fitSummary.js'
 import { compactAmount, formatEtherAmount } from '../decode/formatAmount.js'
@@ -36,6 +38,8 @@ export type PreparedSend = {
   /** The dApp's own nonce, if it chose one. */
   nonce: number | undefined
   tx: TransactionSerializable
+  /** New recipients the simulation saw: remembered once sent (no longer "new" afterwards). */
+  recipients: readonly Address[]
 }
 
 /**
@@ -72,7 +76,16 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
         if (tx.to) call.to = tx.to
         if (tx.accessList) call.accessList = tx.accessList
 
-        const [pendingNonce, block, balance, code, estimate, decoded] = await Promise.all([
+        // The simulation runs beside the other reads, bounded by simulation.timeoutMs; its fee is
+        // added once the fees are filled.
+        const simulation = services.simulator.simulate({
+          upstream,
+          from: tx.from,
+          calls: [{ to: tx.to, value: tx.value, data: tx.data, gas: tx.gas }],
+          nonce: tx.nonce,
+          signal: ctx.signal,
+        })
+        const [pendingNonce, block, balance, code, estimate, decoded, simulated] = await Promise.all([
           upstream
             .request('eth_getTransactionCount', [tx.from, 'pending'], opts)
             .then((r) => toNumber(r, 'nonce')),
@@ -94,6 +107,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
                 signal: ctx.signal,
               })
             : Promise.resolve(null),
+          simulation,
         ])
         const revert = 'error' in estimate ? revertOf(estimate.error) : null
         const decodedRevert = revert ? decodeRevert(revert.data) : null
@@ -176,6 +190,13 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
         )
 
         if (decoded) warnings.push(...decoded.warnings)
+        const decodedFacts = decoded ? callFacts(decoded) : undefined
+        const sim = withFee(simulated, effectiveGasPrice(fees, block.baseFeePerGas))
+        const described = describeSimulation(sim, {
+          calls: [{ to: tx.to, decoded: decodedFacts }],
+          revertWarned: decodedRevert !== null,
+        })
+        warnings.push(...described.warnings)
 
         const feePerGas = fees.maxFeePerGas ?? fees.gasPrice ?? 0n
         const maxFeeWei = gas * feePerGas
@@ -189,7 +210,13 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
               ? `Send ${compactAmount(tx.value, 18)} ETH to ${short(tx.to)}`
               : `${decoded.summary}${value ? `, sending ${value}` : ''}`,
         )
-        const prepared: PreparedSend = { from: tx.from, chainId, nonce: tx.nonce, tx: filled }
+        const prepared: PreparedSend = {
+          from: tx.from,
+          chainId,
+          nonce: tx.nonce,
+          tx: filled,
+          recipients: sim.newRecipients,
+        }
         return {
           summary,
           details: {
@@ -215,8 +242,9 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             chainId,
             type: filled.type,
             ...(decodedRevert
-              ? { simulation: `reverts: ${decodedRevert.text}`, revertData: decodedRevert.data }
+              ? { estimate: `reverts: ${decodedRevert.text}`, revertData: decodedRevert.data }
               : {}),
+            ...described.details,
           },
           facts: {
             kind: 'transaction',
@@ -228,7 +256,8 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             selector,
             gas,
             maxFeeWei,
-            decoded: decoded ? callFacts(decoded) : undefined,
+            decoded: decodedFacts,
+            simulation: sim,
           },
           warnings,
           prepared,
@@ -267,6 +296,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             )
           }
           ctx.log.info({ chainId: p.chainId, from: p.from, nonce, hash }, 'transaction sent')
+          services.simulator.remember(p.chainId, p.from, p.recipients)
           return hash
         },
       )
@@ -276,18 +306,6 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
 
 /** The method with the default fee cap (0.1 ether). */
 export const ethSendTransaction = createEthSendTransaction()
-
-async function suggestPriorityFee(
-  upstream: Upstream,
-  signal: AbortSignal,
-  fallback: bigint,
-): Promise<bigint> {
-  try {
-    return toBigInt(await upstream.request('eth_maxPriorityFeePerGas', [], { signal }), 'priority fee')
-  } catch {
-    return fallback
-  }
-}
 
 /**
  * -32603 with the revert data, as MetaMask answers a reverting send (viem's getContractError
@@ -309,30 +327,3 @@ function errorText(err: unknown): string {
 const maxBigInt = (a: bigint, b: bigint) => (a > b ? a : b)
 
 const toHex = (n: bigint): Hex => `0x${n.toString(16)}`
-
-function toBigInt(value: unknown, what: string): bigint {
-  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value)) return BigInt(value)
-  throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
-}
-
-function toNumber(value: unknown, what: string): number {
-  const n = toBigInt(value, what)
-  if (n > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new InternalError({ message: `Internal error: the upstream returned an invalid ${what}.` })
-  return Number(n)
-}
-
-function toBlock(value: unknown): { baseFeePerGas: bigint | null; gasLimit: bigint | null } {
-  if (typeof value !== 'object' || value === null) {
-    throw new InternalError({ message: 'Internal error: the upstream returned no latest block.' })
-  }
-  const b = value as { baseFeePerGas?: unknown; gasLimit?: unknown }
-  return {
-    baseFeePerGas:
-      b.baseFeePerGas === undefined || b.baseFeePerGas === null
-        ? null
-        : toBigInt(b.baseFeePerGas, 'base fee'),
-    gasLimit:
-      b.gasLimit === undefined || b.gasLimit === null ? null : toBigInt(b.gasLimit, 'block gas limit'),
-  }
-}

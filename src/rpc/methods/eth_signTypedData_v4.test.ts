@@ -1,4 +1,4 @@
-import { getTypesForEIP712Domain, hashTypedData } from 'viem'
+import { getAddress, getTypesForEIP712Domain, hashTypedData } from 'viem'
 import { recoverTypedDataAddress } from 'viem/utils'
 import { describe, expect, it } from 'vitest'
 import {
@@ -151,6 +151,21 @@ describe('eth_signTypedData_v4', () => {
     expect(seen[0]!.summary).toBe(
       'Sign a permit: 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC may spend UNLIMITED tokens',
     )
+    // The allowance the signature grants, as facts: token, spender, amount, deadline.
+    expect(seen[0]!.facts).toMatchObject({
+      allowances: [
+        {
+          standard: 'erc2612',
+          token: CONTRACT,
+          spender: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+          amount: 2n ** 256n - 1n,
+          unlimited: true,
+          deadline: 99_999_999_999n,
+          forAll: false,
+          tokenId: null,
+        },
+      ],
+    })
     await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit('1000', '1700000600'))])
     expect(seen[1]!.warnings).toEqual([
       expect.objectContaining({ level: 'warning', message: expect.stringMatching(/move your tokens/) }),
@@ -188,6 +203,17 @@ describe('eth_signTypedData_v4', () => {
     const { error } = await h.call('eth_signTypedData_v4', [a0.address, JSON.stringify(batch)])
     expect(error).toBeUndefined()
     expect(seen[0]!.summary).toBe(`Sign Permit2: ${a1.address} may spend 20 tokens`)
+    // One allowance per token, each with the spender, the amount and its expiration.
+    const allowances = (seen[0]!.facts as unknown as { allowances: { token: string }[] }).allowances
+    expect(allowances).toHaveLength(20)
+    expect(allowances[19]).toMatchObject({
+      standard: 'permit2',
+      token: getAddress(tokens[19]!),
+      spender: a1.address,
+      amount: 1n,
+      unlimited: false,
+      deadline: 1_700_000_600n,
+    })
     // 8 tokens and the spender: one eth_getCode each.
     expect(h.node.calls.filter((c) => c.method === 'eth_getCode')).toHaveLength(9)
   })

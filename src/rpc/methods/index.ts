@@ -8,9 +8,13 @@ import { forwardedMethods } from './passthrough.js'
 import { signingMethods } from './signing.js'
 import { subscriptionMethods } from './subscriptions.js'
 import { walletAddEthereumChain } from './wallet_addEthereumChain.js'
+import { walletGetCallsStatus } from './wallet_getCallsStatus.js'
+import { walletGetCapabilities } from './wallet_getCapabilities.js'
 import { walletGetPermissions } from './wallet_getPermissions.js'
 import { walletRequestPermissions } from './wallet_requestPermissions.js'
 import { walletRevokePermissions } from './wallet_revokePermissions.js'
+import { walletSendCalls } from './wallet_sendCalls.js'
+import { walletShowCallsStatus } from './wallet_showCallsStatus.js'
 import { walletSwitchEthereumChain } from './wallet_switchEthereumChain.js'
 import { walletWatchAsset } from './wallet_watchAsset.js'
 
@@ -27,6 +31,11 @@ const walletMethods: readonly MethodDefinition[] = [
   walletSwitchEthereumChain,
   walletAddEthereumChain,
   walletWatchAsset,
+  // EIP-5792
+  walletGetCapabilities,
+  walletSendCalls,
+  walletGetCallsStatus,
+  walletShowCallsStatus,
 ]
 
 /** The method table: a Map keyed by wire name. Anything not in it is refused. */

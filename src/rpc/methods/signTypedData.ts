@@ -2,7 +2,7 @@ import { getAddress, isAddress } from 'viem'
 import { InternalError } from '../../errors/rpc.js'
 import type { TokenInfo } from '../../upstream/createTokenInfoCache.js'
 import { hasCode } from '../../upstream/hasCode.js'
-import { permitFacts } from '../decode/callFacts.js'
+import { permitAllowances, permitFacts } from '../decode/callFacts.js'
 import {
   type DecodedPermit,
   describePermit,
@@ -45,7 +45,8 @@ export function defineSignTypedData(
         checkTypedDataChainId(parsed.chainId, ctx.session.chainId)
         const { display } = parsed
         const name = typeof display.domain.name === 'string' ? display.domain.name : 'an unnamed domain'
-        const permit = parsed.permit ? await readPermit(parsed.permit, { services, ctx }) : null
+        const read = parsed.permit ? await readPermit(parsed.permit, { services, ctx }) : null
+        const permit = read?.permit ?? null
         const domain = parsed.definition.domain ?? {}
         return {
           summary:
@@ -73,6 +74,7 @@ export function defineSignTypedData(
                   : undefined,
             },
             decoded: permit ? permitFacts(permit) : undefined,
+            allowances: read ? permitAllowances(read.permit, read.tokens) : undefined,
           },
           warnings: [...parsed.warnings, ...(permit?.warnings ?? [])],
           prepared: parsed.definition,
@@ -96,7 +98,7 @@ export const MAX_PERMIT_TOKEN_READS = 8
 async function readPermit(
   template: PermitTemplate,
   { services, ctx }: { services: Services; ctx: RequestContext },
-): Promise<DecodedPermit> {
+): Promise<{ permit: DecodedPermit; tokens: ReadonlyMap<string, TokenInfo> }> {
   const tokens = new Map<string, TokenInfo>()
   let spenderHasCode: boolean | null = null
   try {
@@ -116,5 +118,5 @@ async function readPermit(
   } catch {
     // No upstream for the chain: the permit is described without token metadata.
   }
-  return describePermit(template, { tokens, spenderHasCode, now: services.now })
+  return { permit: describePermit(template, { tokens, spenderHasCode, now: services.now }), tokens }
 }

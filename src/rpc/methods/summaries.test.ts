@@ -89,6 +89,26 @@ test('every approval summary is one line under 100 characters, without account l
       ],
       [{ from: a0.address, data: `0x${'60'.repeat(5000)}`, value: toHex(10n ** 40n) }],
     ],
+    wallet_sendCalls: [
+      [
+        {
+          version: '2.0.0',
+          chainId: '0x7a69',
+          atomicRequired: false,
+          calls: [
+            {
+              to: TOKEN,
+              data: encodeFunctionData({
+                abi: erc20,
+                functionName: 'transferFrom',
+                args: [a0.address, a1.address, 2n ** 256n - 1n],
+              }),
+            },
+            { to: a1.address, value: toHex(10n ** 40n) },
+          ],
+        },
+      ],
+    ],
   }
   const withApproval = [...createMethodTable().values()]
     .filter((m) => m.approval !== undefined)

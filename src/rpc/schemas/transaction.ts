@@ -4,7 +4,7 @@ import { InvalidParamsError } from '../../errors/rpc.js'
 import { zAddress } from './primitives.js'
 
 /** A transaction quantity: strict 0x-hex (leading zeros tolerated), at most 256 bits → bigint. */
-const zTxQuantity = z
+export const zTxQuantity = z
   .string()
   .regex(/^0x[0-9a-fA-F]{1,64}$/, 'expected a 0x-prefixed hex quantity')
   .transform((h) => BigInt(h))
@@ -17,7 +17,7 @@ const zTxSmallQuantity = z
   .refine((n) => Number.isSafeInteger(n), 'out of range')
 
 /** Calldata: 0x + whole bytes (at most 512 KiB). */
-const zData = z
+export const zData = z
   .string()
   .max(2 + 1024 * 1024)
   .regex(/^0x([0-9a-fA-F]{2})*$/, 'expected 0x-prefixed hex bytes (even length)')
