@@ -1,7 +1,5 @@
-import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { mnemonicToAccount } from 'viem/accounts'
 import { approvalAuditEvent } from './approval/approvalAuditEvent.js'
 import { createApprovalBroker } from './approval/createApprovalBroker.js'
 import { createPolicyApprover } from './approval/policy/createPolicyApprover.js'
@@ -11,11 +9,10 @@ import { createWatchedAssetStore } from './assets/createWatchedAssetStore.js'
 import { type AuditLog, createAuditLog } from './audit/createAuditLog.js'
 import type { AuditSink } from './audit/types.js'
 import { resolvePaths, type WalletdPaths } from './config/paths.js'
-import type { ChainConfig, Config } from './config/schema.js'
+import type { Config } from './config/schema.js'
 import { ANVIL_CHAIN_ID, ANVIL_MNEMONIC, type AnvilInstance } from './dev/startAnvil.js'
 import { devAnvilOptions, devAnvilStateFile } from './dev/startDevAnvil.js'
 import { type SupervisedAnvil, superviseAnvil } from './dev/superviseAnvil.js'
-import { UpstreamUnavailableError } from './errors/startup.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createRequestLimiter } from './ratelimit/createRequestLimiter.js'
@@ -46,9 +43,7 @@ import { createChainRegistry } from './upstream/createChainRegistry.js'
 import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistry.js'
 import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
-import { knownChainName } from './upstream/knownChainName.js'
-import { probeChainId } from './upstream/probeChainId.js'
-import { redactUrl } from './upstream/redactUrl.js'
+import { checkUpstreamChains, resolveChains } from './upstream/resolveChains.js'
 import { toJsonSafe } from './util/toJsonSafe.js'
 import { ensurePrivateDir } from './util/writeFileAtomic.js'
 import { VERSION } from './version.js'
@@ -154,8 +149,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
     const identity = loadIdentityKey(paths.identityKey)
 
-    // Chains: dev Anvil, configured chains, then --upstream URLs (their chain id asked for).
-    const chains: ChainConfig[] = [...config.chains]
+    // Chains: the dev Anvil (supervised), configured chains, --upstream URLs, added chains.
     let anvil: SupervisedAnvil | null = null
     if (config.dev) {
       anvil = await superviseAnvil({
@@ -168,31 +162,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       })
       const started = anvil
       cleanups.push(() => started.stop())
-      upsertChain(chains, {
-        chainId: ANVIL_CHAIN_ID,
-        name: 'Anvil (dev)',
-        rpcUrls: [anvil.wsUrl, anvil.httpUrl],
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        blockExplorerUrls: [],
-      })
       log.info({ port: anvil.port }, 'dev Anvil started')
-    }
-    for (const url of options.upstreamUrls ?? []) {
-      const chainId = await probeChainId(url, config.upstream.connectTimeoutMs)
-      const known = chains.find((c) => c.chainId === chainId)
-      upsertChain(chains, {
-        chainId,
-        name: known?.name ?? knownChainName(chainId),
-        rpcUrls: [url, ...(known?.rpcUrls ?? []).filter((u) => u !== url)],
-        nativeCurrency: known?.nativeCurrency ?? { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        blockExplorerUrls: known?.blockExplorerUrls ?? [],
-      })
-      log.info({ chainId, url: redactUrl(url) }, 'upstream added')
-    }
-    if (chains.length === 0) {
-      throw new UpstreamUnavailableError(
-        'No chain is configured: pass --dev, or --upstream URL, or add "chains" to the config file.',
-      )
     }
     // Chains a person added at a page's request (wallet_addEthereumChain); configured ones win.
     const addedChains = createAddedChainStore({
@@ -201,39 +171,29 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       onCorrupt: (file, movedTo) =>
         log.warn({ file, movedTo }, 'added-chains file was corrupt; set aside, added chains start empty'),
     })
-    for (const { addedBy: _by, addedAt: _at, ...chain } of addedChains.list()) {
-      if (!chains.some((c) => c.chainId === chain.chainId)) chains.push(chain)
-    }
-    const defaultChainId = config.defaultChainId ?? (config.dev ? ANVIL_CHAIN_ID : chains[0]!.chainId)
-    if (!chains.some((c) => c.chainId === defaultChainId)) {
-      throw new UpstreamUnavailableError(
-        `defaultChainId ${defaultChainId} is not among the configured chains.`,
-      )
-    }
+    const { chains, defaultChainId } = await resolveChains({
+      configured: config.chains,
+      dev: anvil
+        ? {
+            chainId: ANVIL_CHAIN_ID,
+            name: 'Anvil (dev)',
+            rpcUrls: [anvil.wsUrl, anvil.httpUrl],
+            nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+            blockExplorerUrls: [],
+          }
+        : null,
+      upstreamUrls: options.upstreamUrls ?? [],
+      added: addedChains.list().map(({ addedBy: _by, addedAt: _at, ...chain }) => chain),
+      defaultChainId: config.defaultChainId,
+      connectTimeoutMs: config.upstream.connectTimeoutMs,
+      log,
+    })
 
     const metrics = options.metrics ?? createMetrics()
     const chainRegistry = createChainRegistry(chains, defaultChainId)
     const upstreams = createUpstreamPool({ chains, log, metrics, options: config.upstream })
     cleanups.push(() => upstreams.close())
-    await Promise.all(
-      upstreams.all().map(async (u) => {
-        try {
-          await u.ready()
-          const answered = Number.parseInt(String(await u.request('eth_chainId', [])), 16)
-          if (answered !== u.chainId) {
-            throw new UpstreamUnavailableError(
-              `The upstream ${redactUrl(u.url)} is chain ${answered}, but it is configured as chain ${u.chainId}.`,
-            )
-          }
-        } catch (err) {
-          if (err instanceof UpstreamUnavailableError) throw err
-          log.warn(
-            { chainId: u.chainId, url: redactUrl(u.url), err: { message: (err as Error).message } },
-            'upstream not reachable yet; it will be retried',
-          )
-        }
-      }),
-    )
+    await checkUpstreamChains(upstreams.all(), log)
 
     let signer = options.signer ?? null
     if (!signer && config.dev) {
@@ -532,9 +492,3 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
 
 /** The rate limit of what a policy may approve, when its file sets none. */
 const DEFAULT_POLICY_RATE = { burst: 200, perSecond: 100 }
-
-function upsertChain(chains: ChainConfig[], chain: ChainConfig) {
-  const i = chains.findIndex((c) => c.chainId === chain.chainId)
-  if (i === -1) chains.push(chain)
-  else chains[i] = chain
-}
