@@ -59,3 +59,14 @@ export function toBlock(value: unknown): { baseFeePerGas: bigint | null; gasLimi
       b.gasLimit === undefined || b.gasLimit === null ? null : toBigInt(b.gasLimit, 'block gas limit'),
   }
 }
+
+/** The fee fields of a filled transaction as the prompt shows them (EIP-1559, else legacy). */
+export function feeDetails(fees: {
+  gasPrice?: bigint | undefined
+  maxFeePerGas?: bigint | undefined
+  maxPriorityFeePerGas?: bigint | undefined
+}): Record<string, string> {
+  return fees.maxFeePerGas !== undefined
+    ? { maxFeePerGas: `${fees.maxFeePerGas} wei`, maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei` }
+    : { gasPrice: `${fees.gasPrice} wei` }
+}

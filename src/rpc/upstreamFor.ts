@@ -1,4 +1,4 @@
-import { ChainDisconnectedError } from '../errors/rpc.js'
+import { ChainDisconnectedError, TransactionRejectedError } from '../errors/rpc.js'
 import type { Upstream } from '../upstream/types.js'
 import type { Services } from './services.js'
 import type { RequestContext } from './types.js'
@@ -13,5 +13,26 @@ export function upstreamFor(services: Services, ctx: RequestContext): Upstream {
       data: { chainId: `0x${chainId.toString(16)}` },
     })
   }
+  return upstream
+}
+
+/**
+ * After an approval, the upstream of the chain the request was approved for: if the origin
+ * switched chains while it waited, nothing is sent (-32003); 4901 when that chain has no upstream.
+ */
+export function upstreamForApproved(
+  services: Services,
+  ctx: RequestContext,
+  chainId: number,
+  what: 'transaction' | 'batch',
+): Upstream {
+  if (services.sessions.view(ctx.conn.origin).chainId !== chainId) {
+    throw new TransactionRejectedError({
+      message: `Transaction rejected: the active chain changed while the ${what} awaited approval; nothing was sent.`,
+    })
+  }
+  const upstream = services.upstreams.get(chainId)
+  if (!upstream)
+    throw new ChainDisconnectedError({ message: `No upstream is configured for chain ${chainId}.` })
   return upstream
 }

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startInPty as startPty } from '../helpers/pty.js'
 import { connect } from '../helpers/wsClient.js'
 
 /**
@@ -14,57 +15,7 @@ const bin = new URL('../../bin/walletd.js', import.meta.url).pathname
 let home: string
 let env: NodeJS.ProcessEnv
 
-const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
-
-type Pty = {
-  child: ChildProcess
-  /** Everything the PTY printed so far, `\r` removed. */
-  text(): string
-  /** Resolves with the output from `from` once `pattern` appears there (30 s at most). */
-  waitFor(pattern: RegExp, from?: number): Promise<string>
-  type(keys: string): void
-  exited: Promise<number | null>
-}
-
-function startInPty(args: string[]): Pty {
-  const command = [process.execPath, bin, ...args].map(quote).join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-  let text = ''
-  const waiters = new Set<() => void>()
-  const onData = (c: Buffer) => {
-    text += String(c).replaceAll('\r', '')
-    for (const w of waiters) w()
-  }
-  child.stdout!.on('data', onData)
-  child.stderr!.on('data', onData)
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  return {
-    child,
-    exited,
-    text: () => text,
-    type: (keys) => child.stdin!.write(keys),
-    waitFor(pattern, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (pattern.test(text.slice(from))) {
-            cleanup()
-            resolve(text.slice(from))
-          }
-        }
-        const timer = setTimeout(() => {
-          cleanup()
-          reject(new Error(`timed out waiting for ${pattern}; the terminal shows:\n${text.slice(from)}`))
-        }, 30_000)
-        const cleanup = () => {
-          clearTimeout(timer)
-          waiters.delete(check)
-        }
-        waiters.add(check)
-        check()
-      })
-    },
-  }
-}
+const startInPty = (args: string[]) => startPty(env, args)
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 30_000 })

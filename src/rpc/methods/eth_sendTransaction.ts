@@ -1,14 +1,16 @@
 import type { Address, Hex, TransactionSerializable } from 'viem'
 import { keccak256 } from 'viem/utils'
 import type { ApprovalDraft } from '../../approval/types.js'
-import {
-  ChainDisconnectedError,
-  InternalError,
-  InvalidParamsError,
-  TransactionRejectedError,
-} from '../../errors/rpc.js'
+import { InternalError, InvalidParamsError } from '../../errors/rpc.js'
 import { withFee } from '../../simulate/summarizeOutcome.js'
-import { effectiveGasPrice, suggestPriorityFee, toBigInt, toBlock, toNumber } from '../chainReads.js'
+import {
+  effectiveGasPrice,
+  feeDetails,
+  suggestPriorityFee,
+  toBigInt,
+  toBlock,
+  toNumber,
+} from '../chainReads.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
 import { callFacts } from '../decode/callFacts.js'
 import { type DecodedRevert, decodeRevert, oneLine, revertOf } from '../decode/decodeRevert.js'
@@ -20,7 +22,7 @@ import { compactAmount, formatEtherAmount } from '../decode/formatAmount.js'
 import { defineMethod } from '../defineMethod.js'
 import { checkTransactionRequest, zSendTransactionParams } from '../schemas/transaction.js'
 import { signerFor } from '../signerFor.js'
-import { upstreamFor } from '../upstreamFor.js'
+import { upstreamFor, upstreamForApproved } from '../upstreamFor.js'
 
 export type SendTransactionOptions = {
   /** A transaction whose fees could exceed this (gas × max fee per gas) gets a warning. Default 0.1 ether. */
@@ -228,12 +230,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
             selector,
             ...(decoded ? { call: displayDetails(decoded.display) } : {}),
             gas: gas.toString(),
-            ...(fees.maxFeePerGas !== undefined
-              ? {
-                  maxFeePerGas: `${fees.maxFeePerGas} wei`,
-                  maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
-                }
-              : { gasPrice: `${fees.gasPrice} wei` }),
+            ...feeDetails(fees),
             maxFee: formatEtherAmount(maxFeeWei),
             nonce:
               tx.nonce === undefined
@@ -268,15 +265,7 @@ export function createEthSendTransaction(options: SendTransactionOptions = {}) {
       if (!approved) throw new InternalError({ details: 'eth_sendTransaction ran without an approval' })
       const p = approved.prepared
       // The approved transaction is for the chain the origin was on; if it switched meanwhile, send nothing.
-      if (services.sessions.view(ctx.conn.origin).chainId !== p.chainId) {
-        throw new TransactionRejectedError({
-          message:
-            'Transaction rejected: the active chain changed while the request awaited approval; nothing was sent.',
-        })
-      }
-      const upstream = services.upstreams.get(p.chainId)
-      if (!upstream)
-        throw new ChainDisconnectedError({ message: `No upstream is configured for chain ${p.chainId}.` })
+      const upstream = upstreamForApproved(services, ctx, p.chainId, 'transaction')
       const signer = signerFor(services, p.from)
       return services.nonces.withNonce(
         { chainId: p.chainId, address: p.from },

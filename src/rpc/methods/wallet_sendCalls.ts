@@ -4,12 +4,10 @@ import type { ApprovalDraft, ApprovalWarning, BatchCallFacts } from '../../appro
 import {
   AtomicityNotSupportedError,
   BundleTooLargeError,
-  ChainDisconnectedError,
   DuplicateIdError,
   InternalError,
   InvalidInputError,
   InvalidParamsError,
-  TransactionRejectedError,
   UnauthorizedError,
   UnsupportedChainIdError,
   UnsupportedNonOptionalCapabilityError,
@@ -17,7 +15,14 @@ import {
 import { withFee } from '../../simulate/summarizeOutcome.js'
 import type { BatchCall, CallBatch } from '../calls/createCallBatchStore.js'
 import { sendBatch } from '../calls/sendBatch.js'
-import { effectiveGasPrice, suggestPriorityFee, toBigInt, toBlock, toNumber } from '../chainReads.js'
+import {
+  effectiveGasPrice,
+  feeDetails,
+  suggestPriorityFee,
+  toBigInt,
+  toBlock,
+  toNumber,
+} from '../chainReads.js'
 import { checkTransaction, DEFAULT_MAX_FEE_WEI } from '../checks/checkTransaction.js'
 import { callFacts } from '../decode/callFacts.js'
 import { decodeRevert, revertOf } from '../decode/decodeRevert.js'
@@ -31,7 +36,7 @@ import { type SendCallsParams, zSendCallsParams } from '../schemas/calls.js'
 import type { Services } from '../services.js'
 import { signerFor } from '../signerFor.js'
 import type { ResolvedContext } from '../types.js'
-import { upstreamFor } from '../upstreamFor.js'
+import { upstreamFor, upstreamForApproved } from '../upstreamFor.js'
 
 export type SendCallsOptions = {
   /** A batch whose fees could exceed this (sum of gas × max fee per gas) gets a warning. Default 0.1 ether. */
@@ -242,12 +247,7 @@ export function createWalletSendCalls(options: SendCallsOptions = {}) {
             })),
             value: formatEtherAmount(totalValue),
             gas: totalGas.toString(),
-            ...(fees.maxFeePerGas !== undefined
-              ? {
-                  maxFeePerGas: `${fees.maxFeePerGas} wei`,
-                  maxPriorityFeePerGas: `${fees.maxPriorityFeePerGas} wei`,
-                }
-              : { gasPrice: `${fees.gasPrice} wei` }),
+            ...feeDetails(fees),
             maxFee: formatEtherAmount(maxFeeWei),
             sending: `one by one, in order, with consecutive nonces from ${pendingNonce} (assigned when sent); each after the previous one's receipt; a call that fails stops the rest (not atomic)`,
             ...described.details,
@@ -270,15 +270,7 @@ export function createWalletSendCalls(options: SendCallsOptions = {}) {
     handler: async ({ ctx, services, approved }) => {
       if (!approved) throw new InternalError({ details: 'wallet_sendCalls ran without an approval' })
       const p = approved.prepared
-      if (services.sessions.view(ctx.conn.origin).chainId !== p.chainId) {
-        throw new TransactionRejectedError({
-          message:
-            'Transaction rejected: the active chain changed while the batch awaited approval; nothing was sent.',
-        })
-      }
-      const upstream = services.upstreams.get(p.chainId)
-      if (!upstream)
-        throw new ChainDisconnectedError({ message: `No upstream is configured for chain ${p.chainId}.` })
+      const upstream = upstreamForApproved(services, ctx, p.chainId, 'batch')
       const signer = signerFor(services, p.from)
       const batch: CallBatch = {
         id: p.id ?? `0x${randomBytes(32).toString('hex')}`,
