@@ -1,6 +1,5 @@
 import {
   type Address,
-  createPublicClient,
   createWalletClient,
   encodeFunctionData,
   getAddress,
@@ -9,11 +8,10 @@ import {
   parseSignature,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { TestNFT, TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -28,15 +26,15 @@ import type { RpcClient } from '../helpers/wsClient.js'
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 51 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 52 }).address
 const approver = createScriptedApprover([], 'approve')
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
-const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+const chain = anvilChain()
+const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
 let token: Address
 let nft: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [account.address, '0x56bc75e2d63100000'])
+  await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
   const deploy = async (hash: `0x${string}`) =>
     getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!)

@@ -1,20 +1,11 @@
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  encodeFunctionData,
-  getAddress,
-  type Hex,
-  http,
-} from 'viem'
+import { type Address, createWalletClient, encodeFunctionData, getAddress, type Hex, http } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { createPolicyApprover } from '../../src/approval/policy/createPolicyApprover.js'
 import { PolicySchema } from '../../src/approval/policy/policySchema.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
@@ -27,14 +18,14 @@ import type { RpcClient } from '../helpers/wsClient.js'
  */
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 75 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 76 }).address
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
-const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+const chain = anvilChain()
+const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
 let token: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [account.address, '0x56bc75e2d63100000'])
+  await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
   const hash = await deployer.deployContract({
     abi: TestToken.abi,

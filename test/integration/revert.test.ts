@@ -2,17 +2,15 @@ import {
   type Address,
   BaseError,
   ContractFunctionRevertedError,
-  createPublicClient,
   createWalletClient,
   encodeFunctionData,
   http,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { Reverter } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -27,14 +25,14 @@ import type { RpcClient } from '../helpers/wsClient.js'
  */
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 50 })
 const approver = createScriptedApprover([], 'approve')
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
-const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+const chain = anvilChain()
+const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
 let reverter: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [account.address, '0x56bc75e2d63100000'])
+  await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
   const hash = await deployer.deployContract({ abi: Reverter.abi, bytecode: Reverter.bytecode })
   reverter = (await reader.waitForTransactionReceipt({ hash })).contractAddress!

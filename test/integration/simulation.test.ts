@@ -1,7 +1,6 @@
 import {
   type Abi,
   type Address,
-  createPublicClient,
   createWalletClient,
   encodeFunctionData,
   getAddress,
@@ -11,12 +10,11 @@ import {
   parseEther,
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import type { ApprovalRequest, SimulationFacts } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { Reverter, TestMultiToken, TestNFT, TestSwap, TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -32,8 +30,8 @@ import type { RpcClient } from '../helpers/wsClient.js'
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 71 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 72 }).address
 const approver = createScriptedApprover([], 'approve')
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
-const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+const chain = anvilChain()
+const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
 let token: Address
@@ -44,7 +42,7 @@ let swap: Address
 let reverter: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [account.address, '0x56bc75e2d63100000'])
+  await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
   const deploy = async (artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) =>
     getAddress(

@@ -1,21 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  encodeFunctionData,
-  getAddress,
-  type Hex,
-  http,
-} from 'viem'
+import { type Address, createWalletClient, encodeFunctionData, getAddress, type Hex, http } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import type { ApprovalRequest, SimulationFacts } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -70,8 +61,8 @@ async function startProxy(target: string): Promise<Proxy> {
 
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 73 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 74 }).address
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
-const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+const chain = anvilChain()
+const reader = anvilReader()
 const approver = createScriptedApprover([], 'approve')
 let proxy: Proxy
 let d: TestDaemon
@@ -79,7 +70,7 @@ let client: RpcClient
 let token: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [account.address, '0x56bc75e2d63100000'])
+  await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
   const hash = await deployer.deployContract({
     abi: TestToken.abi,

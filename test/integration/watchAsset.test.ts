@@ -1,9 +1,8 @@
-import { type Address, createPublicClient, createWalletClient, getAddress, http } from 'viem'
+import { type Address, createWalletClient, getAddress, http } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
-import { anvilRpc } from '../helpers/anvilRpc.js'
+import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
 import { TestToken } from '../helpers/contracts.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
@@ -16,14 +15,14 @@ import type { RpcClient } from '../helpers/wsClient.js'
  */
 const deployerAccount = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 53 })
 const approver = createScriptedApprover([], 'approve')
-const chain = { ...foundry, rpcUrls: { default: { http: [inject('anvilHttpUrl')] } } }
+const chain = anvilChain()
 let d: TestDaemon
 let client: RpcClient
 let token: Address
 
 beforeAll(async () => {
-  await anvilRpc('anvil_setBalance', [deployerAccount.address, '0x56bc75e2d63100000'])
-  const reader = createPublicClient({ chain, transport: http(inject('anvilHttpUrl')) })
+  await fund(deployerAccount.address)
+  const reader = anvilReader()
   const deployer = createWalletClient({
     account: deployerAccount,
     chain,
