@@ -3,11 +3,12 @@ import { promisify } from 'node:util'
 import { JsonRpcProvider, WebSocketProvider } from 'ethers'
 import { createPublicClient, http, webSocket } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { Web3 } from 'web3'
 import WebSocket from 'ws'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 
 /**
- * Token URLs for clients that cannot set headers: viem, ethers and cast with nothing but a URL
+ * Token URLs for clients that cannot set headers: viem, ethers, web3.js and cast with nothing but a URL
  * read blocks over ws:// and http://; the same URL with an Origin header (a web page) is refused,
  * a token made without --url is refused in a path, and no log line carries the token.
  */
@@ -44,6 +45,21 @@ describe('token URLs', () => {
     await (await overWs.transport.getRpcClient()).close()
     const overHttp = createPublicClient({ transport: http(httpUrl) })
     expect((await overHttp.getBlock()).hash).toMatch(/^0x[0-9a-f]{64}$/)
+  })
+
+  test('web3.js over ws:// and http:// reads a block', async () => {
+    const expected = await anvilBlockNumber()
+    const overHttp = new Web3(httpUrl)
+    expect(await overHttp.eth.getBlockNumber()).toBeGreaterThanOrEqual(expected)
+    expect(await overHttp.eth.getChainId()).toBe(31337n)
+    const overWs = new Web3(new Web3.providers.WebsocketProvider(wsUrl))
+    try {
+      const block = await overWs.eth.getBlock('latest')
+      expect(block.number).toBeGreaterThanOrEqual(expected)
+      expect(block.hash).toMatch(/^0x[0-9a-f]{64}$/)
+    } finally {
+      await overWs.provider?.disconnect?.()
+    }
   })
 
   test('ethers WebSocketProvider(url) and JsonRpcProvider(url) read a block', async () => {
