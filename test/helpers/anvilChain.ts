@@ -40,3 +40,14 @@ export async function deployDirect(
   const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never)
   return getAddress((await anvilReader().waitForTransactionReceipt({ hash })).contractAddress!)
 }
+
+/** Calls `functionName` on a contract directly on Anvil from `account` and waits for the receipt. */
+export async function writeDirect(
+  account: Account,
+  call: { address: Address; abi: Abi; functionName: string; args?: readonly unknown[]; value?: bigint },
+): Promise<void> {
+  const wallet = createWalletClient({ account, chain: anvilChain(), transport: http(inject('anvilHttpUrl')) })
+  const hash = await wallet.writeContract(call as never)
+  const receipt = await anvilReader().waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new Error(`${call.functionName} reverted in a test set-up`)
+}

@@ -1,19 +1,10 @@
-import {
-  type Address,
-  BaseError,
-  createWalletClient,
-  encodeFunctionData,
-  getAddress,
-  type Hex,
-  http,
-  parseEther,
-} from 'viem'
+import { type Address, BaseError, createWalletClient, encodeFunctionData, getAddress, parseEther } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ApprovalRequest, SimulationFacts } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
+import { anvilChain, anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { Reverter, TestSwap, TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -41,37 +32,15 @@ let reverter: Address
 
 beforeAll(async () => {
   await fund(account.address)
-  const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-  const deploy = async (hash: Hex) =>
-    getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!)
-  token = await deploy(
-    await deployer.deployContract({
-      abi: TestToken.abi,
-      bytecode: TestToken.bytecode,
-      args: ['Test Token', 'TT', 6],
-    }),
-  )
-  paid = await deploy(
-    await deployer.deployContract({
-      abi: TestToken.abi,
-      bytecode: TestToken.bytecode,
-      args: ['Paid', 'PAID', 18],
-    }),
-  )
-  swap = await deploy(await deployer.deployContract({ abi: TestSwap.abi, bytecode: TestSwap.bytecode }))
-  reverter = await deploy(await deployer.deployContract({ abi: Reverter.abi, bytecode: Reverter.bytecode }))
+  token = await deployDirect(account, TestToken, ['Test Token', 'TT', 6])
+  paid = await deployDirect(account, TestToken, ['Paid', 'PAID', 18])
+  swap = await deployDirect(account, TestSwap)
+  reverter = await deployDirect(account, Reverter)
   for (const [address, to, amount] of [
     [token, account.address, 1_000_000_000n],
     [paid, swap, parseEther('1000')],
   ] as const) {
-    await reader.waitForTransactionReceipt({
-      hash: await deployer.writeContract({
-        address,
-        abi: TestToken.abi,
-        functionName: 'mint',
-        args: [to, amount],
-      }),
-    })
+    await writeDirect(account, { address, abi: TestToken.abi, functionName: 'mint', args: [to, amount] })
   }
   d = await startTestDaemon({
     approver,

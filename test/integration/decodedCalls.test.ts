@@ -1,17 +1,9 @@
-import {
-  type Address,
-  createWalletClient,
-  encodeFunctionData,
-  getAddress,
-  http,
-  maxUint256,
-  parseSignature,
-} from 'viem'
+import { type Address, encodeFunctionData, maxUint256, parseSignature } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
+import { anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { TestNFT, TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -26,7 +18,6 @@ import type { RpcClient } from '../helpers/wsClient.js'
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 51 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 52 }).address
 const approver = createScriptedApprover([], 'approve')
-const chain = anvilChain()
 const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
@@ -35,30 +26,13 @@ let nft: Address
 
 beforeAll(async () => {
   await fund(account.address)
-  const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-  const deploy = async (hash: `0x${string}`) =>
-    getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!)
-  token = await deploy(
-    await deployer.deployContract({
-      abi: TestToken.abi,
-      bytecode: TestToken.bytecode,
-      args: ['Test Token', 'TT', 6],
-    }),
-  )
-  nft = await deploy(
-    await deployer.deployContract({
-      abi: TestNFT.abi,
-      bytecode: TestNFT.bytecode,
-      args: ['Test NFT', 'TNFT'],
-    }),
-  )
-  await reader.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: token,
-      abi: TestToken.abi,
-      functionName: 'mint',
-      args: [account.address, 1_000_000_000n],
-    }),
+  token = await deployDirect(account, TestToken, ['Test Token', 'TT', 6])
+  nft = await deployDirect(account, TestNFT, ['Test NFT', 'TNFT'])
+  await writeDirect(account, {
+    address: token,
+    abi: TestToken.abi,
+    functionName: 'mint',
+    args: [account.address, 1_000_000_000n],
   })
   d = await startTestDaemon({
     approver,
@@ -151,14 +125,11 @@ describe('decoded token calls in the prompt (real Anvil)', () => {
   })
 
   test('NFT transferFrom is decoded as ERC-721 (ERC-165), not as an ERC-20 amount', async () => {
-    const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-    await reader.waitForTransactionReceipt({
-      hash: await deployer.writeContract({
-        address: nft,
-        abi: TestNFT.abi,
-        functionName: 'mint',
-        args: [account.address, 77n],
-      }),
+    await writeDirect(account, {
+      address: nft,
+      abi: TestNFT.abi,
+      functionName: 'mint',
+      args: [account.address, 77n],
     })
     const prompt = await send(nft, TestNFT.abi, 'transferFrom', [account.address, friend, 77n])
     expect(prompt.summary).toBe(`Transfer NFT #77 (TNFT) to ${friend}`)

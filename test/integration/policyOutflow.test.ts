@@ -1,11 +1,11 @@
-import { type Address, createWalletClient, encodeFunctionData, getAddress, type Hex, http } from 'viem'
+import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createPolicyApprover } from '../../src/approval/policy/createPolicyApprover.js'
 import { PolicySchema } from '../../src/approval/policy/policySchema.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
+import { anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
@@ -18,7 +18,6 @@ import type { RpcClient } from '../helpers/wsClient.js'
  */
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 75 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 76 }).address
-const chain = anvilChain()
 const reader = anvilReader()
 let d: TestDaemon
 let client: RpcClient
@@ -26,20 +25,12 @@ let token: Address
 
 beforeAll(async () => {
   await fund(account.address)
-  const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-  const hash = await deployer.deployContract({
+  token = await deployDirect(account, TestToken, ['Test Token', 'TT', 6])
+  await writeDirect(account, {
+    address: token,
     abi: TestToken.abi,
-    bytecode: TestToken.bytecode,
-    args: ['Test Token', 'TT', 6],
-  })
-  token = getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!)
-  await reader.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: token,
-      abi: TestToken.abi,
-      functionName: 'mint',
-      args: [account.address, 1_000_000_000n],
-    }),
+    functionName: 'mint',
+    args: [account.address, 1_000_000_000n],
   })
   const policy = PolicySchema.parse({
     version: 1,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import type { ApprovalRequest, SimulationFacts } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
+import { anvilChain, anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { Reverter, TestMultiToken, TestNFT, TestSwap, TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -44,22 +44,10 @@ let reverter: Address
 beforeAll(async () => {
   await fund(account.address)
   const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-  const deploy = async (artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) =>
-    getAddress(
-      (
-        await reader.waitForTransactionReceipt({
-          hash: await deployer.deployContract({
-            abi: artifact.abi,
-            bytecode: artifact.bytecode,
-            args,
-          } as never),
-        })
-      ).contractAddress!,
-    )
-  const write = async (address: Address, abi: Abi, functionName: string, args: unknown[], value?: bigint) =>
-    reader.waitForTransactionReceipt({
-      hash: await deployer.writeContract({ address, abi, functionName, args, value } as never),
-    })
+  const deploy = (artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) =>
+    deployDirect(account, artifact, args)
+  const write = (address: Address, abi: Abi, functionName: string, args: unknown[]) =>
+    writeDirect(account, { address, abi, functionName, args })
   token = await deploy(TestToken, ['Test Token', 'TT', 6])
   other = await deploy(TestToken, ['Other Token', 'OTH', 18])
   nft = await deploy(TestNFT, ['Test NFT', 'TNFT'])

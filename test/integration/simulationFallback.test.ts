@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Address, createWalletClient, encodeFunctionData, getAddress, type Hex, http } from 'viem'
+import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import type { ApprovalRequest, SimulationFacts } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
-import { anvilChain, anvilReader, fund } from '../helpers/anvilChain.js'
+import { anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { TestToken } from '../helpers/contracts.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
@@ -61,7 +61,6 @@ async function startProxy(target: string): Promise<Proxy> {
 
 const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 73 })
 const friend = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 74 }).address
-const chain = anvilChain()
 const reader = anvilReader()
 const approver = createScriptedApprover([], 'approve')
 let proxy: Proxy
@@ -71,20 +70,12 @@ let token: Address
 
 beforeAll(async () => {
   await fund(account.address)
-  const deployer = createWalletClient({ account, chain, transport: http(inject('anvilHttpUrl')) })
-  const hash = await deployer.deployContract({
+  token = await deployDirect(account, TestToken, ['Test Token', 'TT', 6])
+  await writeDirect(account, {
+    address: token,
     abi: TestToken.abi,
-    bytecode: TestToken.bytecode,
-    args: ['Test Token', 'TT', 6],
-  })
-  token = getAddress((await reader.waitForTransactionReceipt({ hash })).contractAddress!)
-  await reader.waitForTransactionReceipt({
-    hash: await deployer.writeContract({
-      address: token,
-      abi: TestToken.abi,
-      functionName: 'mint',
-      args: [account.address, 1_000_000_000n],
-    }),
+    functionName: 'mint',
+    args: [account.address, 1_000_000_000n],
   })
   proxy = await startProxy(inject('anvilHttpUrl'))
   d = await startTestDaemon({
