@@ -460,13 +460,21 @@ export function createConnectionLayer({
     signal: AbortSignal,
   ): Promise<string | null> {
     const closers: Array<() => void> = []
-    const connId = randomUUID()
+    // Its id and child logger are made only if something asks (a log line, a subscription).
+    let connId: string | undefined
+    let log: Connection['log'] | undefined
     const conn: Connection = {
-      id: connId,
+      get id() {
+        connId ??= randomUUID()
+        return connId
+      },
       transport: 'http',
       origin: caller.origin,
       tokenName: caller.tokenName,
-      log: services.log.child({ connId, origin: caller.origin }),
+      get log() {
+        log ??= services.log.child({ connId: conn.id, origin: caller.origin })
+        return log
+      },
       notify: undefined,
       onClose: (fn) => closers.push(fn),
       closed: false,
