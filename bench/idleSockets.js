@@ -32,7 +32,12 @@ export async function benchIdleSockets({ cleanup, upstreamUrl, count = 1000 }) {
     cleanup,
     upstreamUrl,
     prefix: 'walletd-bench-idle-',
-    env: { WALLETD_CONNECTIONS__MAX_TOTAL: caps, WALLETD_CONNECTIONS__MAX_PER_ORIGIN: caps },
+    env: {
+      WALLETD_CONNECTIONS__MAX_TOTAL: caps,
+      WALLETD_CONNECTIONS__MAX_PER_ORIGIN: caps,
+      WALLETD_CONNECTIONS__MAX_PER_DOMAIN: caps,
+      WALLETD_CONNECTIONS__MAX_PER_TOKEN: caps,
+    },
   })
   const open = []
   const connect = () =>

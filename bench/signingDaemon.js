@@ -53,7 +53,8 @@ key.fill(0)
 const daemon = await createWalletd({
   config,
   env: {},
-  approver: { name: 'bench', decide: async () => ({ approved: true }) },
+  // Instant (as a policy is): it decides at once, outside the one-prompt-per-origin queue rule.
+  approvers: [{ name: 'bench', instant: true, decide: async () => ({ approved: true }) }],
   signer,
 })
 const { token } = daemon.tokens.create('bench')

@@ -147,7 +147,7 @@ async function startDaemon({ cleanup, anvil, account, enabled }) {
         },
       },
     ],
-    signer: createSigner({ accounts: [account] }),
+    signer: createSigner({ privateKeys: [Uint8Array.from(account.getHdKey().privateKey)] }),
   })
   cleanup.add(() => daemon.close())
   const { token } = daemon.tokens.create('bench')

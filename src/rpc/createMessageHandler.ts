@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import {
   InvalidRequestError,
   JsonRpcVersionUnsupportedError,
@@ -6,15 +7,51 @@ import {
   RpcError,
 } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
+import type { Session } from '../session/types.js'
 import { scanJsonDepth } from './scanJsonDepth.js'
 import type { Services } from './services.js'
-import type { Connection, JsonRpcId, JsonRpcResponse, RequestContext, RpcRequest } from './types.js'
+import type {
+  Connection,
+  JsonRpcId,
+  JsonRpcResponse,
+  MethodDefinition,
+  RequestContext,
+  RpcRequest,
+} from './types.js'
 
 export type MessageHandler = {
   /** Raw frame or body → serialized response (null when nothing is to be sent). Never throws. */
   handleText(text: string, conn: Connection, signal: AbortSignal): Promise<string | null>
   /** Parsed single request → response object (null for notifications). Never throws. */
   handleRequest(value: unknown, conn: Connection, signal: AbortSignal): Promise<JsonRpcResponse | null>
+}
+
+/**
+ * One request's context. Its child logger (`{ rpcId, method }`) is made only when a step or
+ * handler logs, and the origin's session is looked up once, when a step first needs it, then
+ * handed on: getters on the prototype, no closure per request.
+ */
+class LiveRequest implements RequestContext {
+  readonly method?: MethodDefinition
+  params?: unknown
+  approval?: RequestContext['approval']
+  private requestLog: Logger | undefined
+  private sessionView: Session | undefined
+  constructor(
+    readonly request: RpcRequest,
+    readonly conn: Connection,
+    readonly signal: AbortSignal,
+    private readonly id: JsonRpcId,
+    private readonly sessions: Services['sessions'],
+  ) {}
+  get log(): Logger {
+    this.requestLog ??= this.conn.log.child({ rpcId: this.id, method: this.request.method })
+    return this.requestLog
+  }
+  get session(): Session {
+    this.sessionView ??= this.sessions.view(this.conn.origin)
+    return this.sessionView
+  }
 }
 
 const errorResponse = (id: JsonRpcId, err: unknown): JsonRpcResponse => ({
@@ -127,23 +164,7 @@ export function createMessageHandler(
       return errorResponse(id, error)
     }
     const log = conn.log
-    // A child logger per request ({ rpcId, method }), made only when a step or handler logs.
-    let requestLog: RequestContext['log'] | undefined
-    // The session is looked up once per request, when a step first needs it.
-    let session: RequestContext['session'] | undefined
-    const ctx: RequestContext = {
-      request,
-      conn,
-      signal,
-      get log() {
-        requestLog ??= log.child({ rpcId: id, method: request.method })
-        return requestLog
-      },
-      get session() {
-        session ??= sessions.view(conn.origin)
-        return session
-      },
-    }
+    const ctx = new LiveRequest(request, conn, signal, id, sessions)
     let response: JsonRpcResponse
     try {
       const result = await pipeline(ctx)

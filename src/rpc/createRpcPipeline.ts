@@ -1,27 +1,30 @@
 import { compose } from './compose.js'
-import { createAuditResultMiddleware } from './middleware/auditResult.js'
-import { createAuthorizeMiddleware } from './middleware/authorize.js'
-import { createDispatchMiddleware } from './middleware/dispatch.js'
-import { createRateLimitMiddleware } from './middleware/rateLimit.js'
-import { createRequireApprovalMiddleware } from './middleware/requireApproval.js'
+import { createAuditResultStep } from './middleware/auditResult.js'
+import { createAuthorizeStep } from './middleware/authorize.js'
+import { createDispatchStep } from './middleware/dispatch.js'
+import { createRateLimitStep } from './middleware/rateLimit.js'
+import { createRequireApprovalStep } from './middleware/requireApproval.js'
 import { createMethodResolver } from './middleware/resolveMethod.js'
-import { createValidateParamsMiddleware } from './middleware/validateParams.js'
+import { createValidateParamsStep } from './middleware/validateParams.js'
 import type { Services } from './services.js'
 import type { MethodDefinition, RequestContext } from './types.js'
 
 /**
  * THE order of the steps of one request, reviewed here and nowhere else: the method is looked up
- * first (fail closed: unknown → 4200, refused → -32601), then every step sees it typed.
+ * first (fail closed: unknown → 4200, refused → -32601), then every step sees it typed. Each step
+ * plans, once per method, what it does for it (`Step.plan`): a read that needs no approval runs
+ * validateParams, the rate limit and dispatch as plain synchronous calls (authorize has nothing to
+ * check for permission `none`; requireApproval and auditResult nothing without an approval).
  */
 export function createRpcPipeline(services: Services, methods: ReadonlyMap<string, MethodDefinition>) {
   const resolve = createMethodResolver(methods)
   const steps = compose([
-    createValidateParamsMiddleware(),
-    createAuthorizeMiddleware(services),
-    createRateLimitMiddleware(services),
-    createRequireApprovalMiddleware(services),
-    createAuditResultMiddleware(services),
-    createDispatchMiddleware(services),
+    createValidateParamsStep(),
+    createAuthorizeStep(services),
+    createRateLimitStep(services),
+    createRequireApprovalStep(services),
+    createAuditResultStep(services),
+    createDispatchStep(services),
   ])
   return function pipeline(ctx: RequestContext): Promise<unknown> {
     try {

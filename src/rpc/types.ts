@@ -123,4 +123,22 @@ export interface MethodDefinition<P = any, R = any, Prepared = any> {
   readonly handler: (args: HandlerArgs<P, Prepared>) => Promise<R>
 }
 
-export type Middleware = (ctx: ResolvedContext, next: () => Promise<unknown>) => Promise<unknown>
+/**
+ * What one step of the pipeline does for one method, decided once per method (`Step.plan`), so a
+ * request runs only the work its method needs: plain synchronous checks where the step is
+ * synchronous (no promise per step), a wrapper only where the step waits or acts after the rest.
+ */
+export type StepPlan = {
+  /** Synchronous: returns to go on, throws an RpcError to refuse. */
+  readonly check?: (ctx: ResolvedContext) => void
+  /** Wraps the rest of the pipeline: returns `next()`'s result (or its own), or throws. */
+  readonly around?: (ctx: ResolvedContext, next: () => Promise<unknown>) => Promise<unknown>
+  /** Ends the request with its result (the last step). */
+  readonly end?: (ctx: ResolvedContext) => Promise<unknown>
+}
+
+/** One step of the pipeline: its plan for a method, or null when it has nothing to do for it. */
+export type Step = {
+  readonly name: string
+  plan(method: MethodDefinition): StepPlan | null
+}

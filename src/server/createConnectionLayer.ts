@@ -163,17 +163,27 @@ export function createConnectionLayer({
         .join(','),
     }
   }
+  /** Whether info lines are written (else a connection's child logger need not be made for one). */
+  const infoOn = () => services.log.isLevelEnabled('info')
   const accountsOf = (view: SessionView) => (view.accounts === '' ? [] : view.accounts.split(','))
   const hexChain = (chainId: number) => `0x${chainId.toString(16)}`
 
   function open(options: OpenConnectionOptions): ConnectionHandle | null {
     const { transport, origin, sink, authenticator } = options
     const gauge = metrics.connectionsActive.labels(transport)
-    const abort = new AbortController()
-    setMaxListeners(maxSignalListeners, abort.signal)
-    const closers: Array<() => void> = []
+    // Made when first needed (an idle connection holds none of them): the signal its requests
+    // share, its close handlers, its flood budget (full when made, as it would be by then).
+    let abort: AbortController | undefined
+    const connSignal = () => {
+      if (abort === undefined) {
+        abort = new AbortController()
+        setMaxListeners(maxSignalListeners, abort.signal)
+      }
+      return abort.signal
+    }
+    let closers: Array<() => void> | undefined
     const connId = randomUUID()
-    const floodBudget = createTokenBucket({ capacity: floodCapacity, refillPerSecond: floodRefill, now })
+    let floodBudget: ReturnType<typeof createTokenBucket> | undefined
     let authenticated = false
     /** The one message allowed before authentication has arrived. */
     let answered = false
@@ -200,16 +210,24 @@ export function createConnectionLayer({
       sink.write(text)
     }
 
+    let log: LiveConnection['log'] | undefined
     const conn: LiveConnection = {
       id: connId,
       transport,
       origin,
       tokenName: options.tokenName,
-      log: services.log.child({ connId, origin }),
+      // Its child logger is made at its first line.
+      get log() {
+        log ??= services.log.child({ connId, origin })
+        return log
+      },
       notify: (message: object) => write(JSON.stringify(message)),
       onClose(fn) {
         if (conn.closed) fn()
-        else closers.push(fn)
+        else {
+          closers ??= []
+          closers.push(fn)
+        }
       },
       closed: false,
       inFlight: 0,
@@ -260,7 +278,7 @@ export function createConnectionLayer({
     const register = (): boolean => {
       if (!listed) {
         authenticated = true
-        conn.log.info({ transport }, 'connection opened')
+        if (infoOn()) conn.log.info({ transport }, 'connection opened')
         return true
       }
       // All caps again (global, per token — known only now for a handshake —, per domain, per origin).
@@ -274,7 +292,7 @@ export function createConnectionLayer({
       connections.add(conn)
       gauge.inc()
       metrics.connectionsTotal.inc({ outcome: 'accepted' })
-      conn.log.info({ transport, tokenName: conn.tokenName }, 'connection opened')
+      if (infoOn()) conn.log.info({ transport, tokenName: conn.tokenName }, 'connection opened')
       if (options.pushes) {
         syncs.set(conn, sync)
         sync()
@@ -309,6 +327,7 @@ export function createConnectionLayer({
       if (!verdict.ok) {
         // A client that keeps sending far past its refusals is flooding: answering it any longer
         // only spends the daemon's time, so the connection is closed.
+        floodBudget ??= createTokenBucket({ capacity: floodCapacity, refillPerSecond: floodRefill, now })
         if (floodBudget.take() > 0) {
           metrics.rateLimited.inc({ limit: verdict.limit })
           metrics.connectionsTotal.inc({ outcome: 'closed_flooding' })
@@ -377,7 +396,7 @@ export function createConnectionLayer({
           return
         }
         const text = typeof frame === 'string' ? frame : frame.toString('utf8')
-        void run(text, abort.signal).then((out) => {
+        void run(text, connSignal()).then((out) => {
           if (out !== null) write(out)
         })
       },
@@ -390,7 +409,7 @@ export function createConnectionLayer({
         }
         const refusal = admit(text)
         if (refusal !== null) return refusal === '' ? errorText(new InvalidRequestError()) : refusal
-        return run(text, AbortSignal.any([signal, abort.signal]))
+        return run(text, AbortSignal.any([signal, connSignal()]))
       },
       closed(code) {
         if (closedAlready) return
@@ -398,7 +417,7 @@ export function createConnectionLayer({
         live.delete(handle)
         ;(conn as { closed: boolean }).closed = true
         clearTimeout(authTimer)
-        abort.abort(new Error('connection closed'))
+        abort?.abort(new Error('connection closed'))
         limiter.releaseConnection(connId)
         if (registered) {
           connections.remove(conn)
@@ -406,14 +425,14 @@ export function createConnectionLayer({
         } else if (authenticator && !answered) {
           connections.removePending()
         }
-        for (const fn of closers.splice(0)) {
+        for (const fn of closers?.splice(0) ?? []) {
           try {
             fn()
           } catch (err) {
             conn.log.error({ err }, 'close handler failed')
           }
         }
-        if (registered) conn.log.info({ code }, 'connection closed')
+        if (registered && infoOn()) conn.log.info({ code }, 'connection closed')
       },
     }
 
@@ -441,13 +460,21 @@ export function createConnectionLayer({
     signal: AbortSignal,
   ): Promise<string | null> {
     const closers: Array<() => void> = []
-    const connId = randomUUID()
+    // Its id and child logger are made only if something asks (a log line, a subscription).
+    let connId: string | undefined
+    let log: Connection['log'] | undefined
     const conn: Connection = {
-      id: connId,
+      get id() {
+        connId ??= randomUUID()
+        return connId
+      },
       transport: 'http',
       origin: caller.origin,
       tokenName: caller.tokenName,
-      log: services.log.child({ connId, origin: caller.origin }),
+      get log() {
+        log ??= services.log.child({ connId: conn.id, origin: caller.origin })
+        return log
+      },
       notify: undefined,
       onClose: (fn) => closers.push(fn),
       closed: false,

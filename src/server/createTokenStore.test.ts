@@ -45,6 +45,31 @@ test('a second store on the same file sees creates and revokes at its next refre
   expect(daemon.verify(token, null)).toBeNull()
 })
 
+test('generation changes with every change of the records, and only then', () => {
+  const f = file()
+  const cli = createTokenStore({ file: f })
+  const daemon = createTokenStore({ file: f })
+  const g0 = daemon.generation
+  daemon.refresh()
+  expect(daemon.generation).toBe(g0)
+  cli.create('one')
+  daemon.refresh()
+  const g1 = daemon.generation
+  expect(g1).not.toBe(g0)
+  daemon.refresh()
+  expect(daemon.generation).toBe(g1)
+  cli.revoke('one')
+  daemon.refresh()
+  expect(daemon.generation).not.toBe(g1)
+  const g2 = daemon.generation
+  daemon.create('two')
+  expect(daemon.generation).not.toBe(g2)
+  unlinkSync(f)
+  const g3 = daemon.generation
+  daemon.refresh()
+  expect(daemon.generation).not.toBe(g3)
+})
+
 test('verify touches no file; a corrupt file authorises nobody from the next refresh on', () => {
   const f = file()
   const store = createTokenStore({ file: f })

@@ -42,18 +42,22 @@ export type TokenStore = ReturnType<typeof createTokenStore>
 export function createTokenStore({ file, now = Date.now }: { file: string; now?: () => number }) {
   let records: TokenRecord[] = []
   let stamp = ''
+  /** Counts every change of the records in memory (a reload, a create, a revoke). */
+  let generation = 0
 
   function reload(): void {
     let st: ReturnType<typeof statSync> | undefined
     try {
       st = statSync(file)
     } catch {
+      if (stamp !== 'missing') generation++
       records = []
       stamp = 'missing'
       return
     }
     const next = `${st.mtimeMs}:${st.size}:${st.ino}`
     if (next === stamp) return
+    generation++
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as { tokens?: TokenRecord[] }
       records = Array.isArray(parsed.tokens)
@@ -136,6 +140,13 @@ export function createTokenStore({ file, now = Date.now }: { file: string; now?:
      * The token's name when it is valid (and allowed for `origin`, if the token is bound to
      * origins), else null. Constant-time over all records.
      */
+    /**
+     * Changes whenever the records in memory change (a reload that found the file changed, a
+     * create, a revoke): a verdict cached under one generation is stale under the next.
+     */
+    get generation(): number {
+      return generation
+    },
     verify(token: string | undefined, origin: string | null): string | null {
       const match = find(token)
       if (!match) return null

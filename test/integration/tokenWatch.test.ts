@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createTokenStore } from '../../src/server/createTokenStore.js'
 import { startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
@@ -56,4 +57,47 @@ test('a corrupt token file authorises nobody (fail closed) until it is fixed', a
   // Writing a valid file again (the CLI rewrites it whole) restores the tokens in it.
   const fixed = createTokenStore({ file }).create('fixed')
   expect((await untilStatus(fixed.token, 200)).body.result).toBe('0x7a69')
+})
+
+/** POST eth_chainId with `token` through `agent` (one keep-alive socket): the status and the socket used. */
+function postOn(agent: Agent, token: string) {
+  return new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+    const req = request(
+      d.httpUrl,
+      {
+        agent,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }))
+      },
+    )
+    req.on('error', reject)
+    req.end(JSON.stringify(chainId))
+  })
+}
+
+test('a token revoked while a keep-alive socket uses it is refused on that same socket', async () => {
+  const cli = createTokenStore({ file: d.daemon.paths.tokensFile })
+  const { token } = cli.create('keep-alive')
+  await untilStatus(token, 200)
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  try {
+    const first = await postOn(agent, token)
+    const second = await postOn(agent, token)
+    expect([first.status, second.status]).toEqual([200, 200])
+    expect(second.socket).toBe(first.socket)
+    cli.revoke('keep-alive')
+    let last = second
+    for (let i = 0; i < 500 && last.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 10))
+      last = await postOn(agent, token)
+      if (last.status === 200) expect(last.socket).toBe(first.socket)
+    }
+    expect(last.status).toBe(401)
+  } finally {
+    agent.destroy()
+  }
 })

@@ -1,17 +1,27 @@
 import type { AuditEvent } from '../../audit/types.js'
 import { RpcError } from '../../errors/rpc.js'
 import type { Services } from '../services.js'
-import type { Middleware, ResolvedContext } from '../types.js'
+import type { ResolvedContext, Step } from '../types.js'
 
 /**
  * For approved signing requests (approval kinds `message`, `typedData`, `transaction`): one audit
  * record of what came out — the signature, or the transaction hash — or of the failure after
  * approval (its code only). Keys, passphrases and tokens never reach it.
  */
-export function createAuditResultMiddleware({ audit }: Pick<Services, 'audit'>): Middleware {
-  return async function auditResult(ctx, next) {
-    const kind = ctx.method.approval?.kind
-    if (kind !== 'message' && kind !== 'typedData' && kind !== 'transaction') return next()
+export function createAuditResultStep({ audit }: Pick<Services, 'audit'>): Step {
+  return {
+    name: 'auditResult',
+    plan(method) {
+      const kind = method.approval?.kind
+      if (kind !== 'message' && kind !== 'typedData' && kind !== 'transaction') return null
+      return { around: (ctx, next) => auditResult(ctx, next, kind) }
+    },
+  }
+  async function auditResult(
+    ctx: ResolvedContext,
+    next: () => Promise<unknown>,
+    kind: 'message' | 'typedData' | 'transaction',
+  ): Promise<unknown> {
     let result: unknown
     try {
       result = await next()

@@ -7,7 +7,7 @@ import { createMetrics } from '../../metrics.js'
 import { createRequestLimiter, type RateLimitConfig } from '../../ratelimit/createRequestLimiter.js'
 import type { Services } from '../services.js'
 import type { Connection, MethodDefinition, ResolvedContext } from '../types.js'
-import { createRateLimitMiddleware } from './rateLimit.js'
+import { createRateLimitStep } from './rateLimit.js'
 
 const rateLimit: RateLimitConfig = {
   enabled: true,
@@ -43,7 +43,7 @@ function setup() {
   const log = pino({ level: 'info' }, sink)
   const metrics = createMetrics({ defaults: false })
   const limiter = createRequestLimiter({ config: rateLimit, now: clock.now })
-  const middleware = createRateLimitMiddleware({
+  const step = createRateLimitStep({
     limiter,
     metrics,
     now: clock.now,
@@ -59,7 +59,12 @@ function setup() {
     session: undefined as never,
     method,
   })
-  const run = (origin: string) => middleware(ctxFor(origin), async () => 'ran')
+  // A read has no approval: the step is one synchronous check, then the rest of the pipeline.
+  const plan = step.plan(method)!
+  const run = async (origin: string) => {
+    plan.check!(ctxFor(origin))
+    return 'ran'
+  }
   return { clock, lines, metrics, run }
 }
 

@@ -1,6 +1,6 @@
 import { UserRejectedRequestError } from '../../errors/rpc.js'
 import type { Services } from '../services.js'
-import type { Middleware } from '../types.js'
+import type { ResolvedContext, Step } from '../types.js'
 
 const REJECTION_TEXT: Partial<Record<string, string>> = {
   'no-approver': 'User rejected the request: no approver is configured.',
@@ -14,11 +14,14 @@ const REJECTION_TEXT: Partial<Record<string, string>> = {
  * warnings), then the broker decides. Anything but an explicit approval — reject, timeout, no
  * approver, a closed connection, an error — is 4001 with the reason in `data`.
  */
-export function createRequireApprovalMiddleware(services: Services): Middleware {
+export function createRequireApprovalStep(services: Services): Step {
   const { approvals, metrics } = services
-  return async function requireApproval(ctx, next) {
-    const spec = ctx.method.approval
-    if (!spec) return next()
+  return {
+    name: 'requireApproval',
+    plan: (method) => (method.approval ? { around: requireApproval } : null),
+  }
+  async function requireApproval(ctx: ResolvedContext, next: () => Promise<unknown>): Promise<unknown> {
+    const spec = ctx.method.approval!
     const args = { params: ctx.params, ctx, services }
     if (spec.when && !spec.when(args)) return next()
     const draft = await spec.prepare(args)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { zBlockTag, zHash32, zLogFilter } from './logFilter.js'
+import { zNoParams } from './primitives.js'
 
 /**
  * Params of the forwarded read methods. Nothing reaches an upstream node unless its params parse
@@ -186,7 +187,7 @@ const zPercentiles = z
   .max(L.feeHistoryMaxPercentiles, `expected at most ${L.feeHistoryMaxPercentiles} percentiles`)
   .refine((ps) => ps.every((p, i) => i === 0 || ps[i - 1]! <= p), 'percentiles must be in ascending order')
 
-const none = z.union([z.tuple([]), z.undefined()])
+const none = zNoParams
 const zIndex = zUint64
 
 /** Every forwarded method and its params; a method not here is never forwarded. */

@@ -99,6 +99,15 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     now: opts.now,
     quietMs: opts.logQuietMs,
   })
+  /**
+   * Per keep-alive socket, the last bearer token that passed on it (POST only), with its Origin
+   * header and the token records' generation: the next POST on that socket with the same headers
+   * is the same caller. Compared as strings: a socket only ever meets what its own client sent.
+   */
+  const verified = new WeakMap<
+    object,
+    { generation: number; originHeader: string | undefined; authorization: string; caller: Caller }
+  >()
   app.addHook('onRequest', async (req, reply) => {
     if (!isLoopbackHost(req.headers.host, opts.port())) {
       opts.metrics.connectionsTotal.inc({ outcome: 'bad_host' })
@@ -122,6 +131,21 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
     if (!RPC_ROUTES.has(path)) {
       // Health and metrics are for local tools, not for web pages.
       if (req.headers.origin !== undefined) return refuse(reply, 403, 'cross-origin requests are not allowed')
+      return
+    }
+    // A keep-alive socket that presented the same token and Origin before, with the token records
+    // unchanged since (a revocation changes them): the same verdict, without hashing again.
+    const keepAlive = req.method === 'POST' ? req.raw.socket : undefined
+    const known = keepAlive ? verified.get(keepAlive) : undefined
+    if (
+      known !== undefined &&
+      known.generation === opts.tokens.generation &&
+      known.originHeader === req.headers.origin &&
+      known.authorization === req.headers.authorization &&
+      req.headers[STREAM_HEADER] === undefined &&
+      req.headers['sec-websocket-protocol'] === undefined
+    ) {
+      req.caller = known.caller
       return
     }
     let origin: string | null = null
@@ -148,9 +172,24 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
         if (clientNonce !== undefined) return admitHandshake(req, reply, origin, clientNonce)
       }
     }
+    const generation = opts.tokens.generation
     const verdict = auth.check(presented, origin)
     if (!verdict.ok) return refuseAuth(reply, verdict)
-    return admit(req, reply, { origin: origin ?? `token:${verdict.tokenName}`, tokenName: verdict.tokenName })
+    const caller = { origin: origin ?? `token:${verdict.tokenName}`, tokenName: verdict.tokenName }
+    if (
+      keepAlive &&
+      presented !== undefined &&
+      typeof req.headers.authorization === 'string' &&
+      req.headers['sec-websocket-protocol'] === undefined
+    ) {
+      verified.set(keepAlive, {
+        generation,
+        originHeader: req.headers.origin,
+        authorization: req.headers.authorization,
+        caller,
+      })
+    }
+    return admit(req, reply, caller)
   })
 
   function refuseAuth(reply: FastifyReply, verdict: Extract<AuthVerdict, { ok: false }>) {

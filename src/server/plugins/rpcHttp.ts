@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events'
+import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../rpc/services.js'
 import { corsHeaders, preflightAllowed, STREAM_HEADER } from '../cors.js'
@@ -23,13 +25,28 @@ export function registerRpcHttp(
     (_req, body, done) => done(null, body),
   )
 
+  /**
+   * One abort signal per TCP socket, aborted when the socket closes: an HTTP/1.1 client that goes
+   * away before its answer closes the socket, and every request on it is then abandoned (the
+   * upstream request is cancelled). A keep-alive socket reuses its signal for each POST.
+   */
+  const socketSignals = new WeakMap<Socket, AbortSignal>()
+  const signalOf = (socket: Socket): AbortSignal => {
+    let signal = socketSignals.get(socket)
+    if (signal === undefined) {
+      const abort = new AbortController()
+      // One listener per request waiting on it (HTTP/1.1: one at a time, a few when pipelined).
+      setMaxListeners(0, abort.signal)
+      signal = abort.signal
+      socketSignals.set(socket, signal)
+      socket.once('close', () => abort.abort(new Error('client went away')))
+    }
+    return signal
+  }
+
   const onPost = async (req: FastifyRequest, reply: FastifyReply) => {
     const caller = req.caller!
-    const abort = new AbortController()
-    // The response stream closing before we wrote it means the client went away.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort.abort(new Error('client went away'))
-    })
+    const signal = signalOf(req.raw.socket)
     const body = String(req.body ?? '')
     let out: string | null
     const streamId = req.headers[STREAM_HEADER]
@@ -44,8 +61,8 @@ export function registerRpcHttp(
       )
         return reply.code(401).header('cache-control', 'no-store').send({ error: 'unknown event stream' })
       if (originHeader !== null) reply.headers(corsHeaders(req.headers.origin as string))
-      out = await stream.handle.request(body, abort.signal)
-    } else out = await layer.requestOnce(caller, body, abort.signal)
+      out = await stream.handle.request(body, signal)
+    } else out = await layer.requestOnce(caller, body, signal)
     reply.header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8')
     if (out === null) return reply.code(204).send()
     return reply.send(out)
