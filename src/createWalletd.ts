@@ -44,6 +44,7 @@ import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistr
 import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { checkUpstreamChains, resolveChains } from './upstream/resolveChains.js'
+import { sweepStaleTemps } from './util/sweepStaleTemps.js'
 import { toJsonSafe } from './util/toJsonSafe.js'
 import { ensurePrivateDir } from './util/writeFileAtomic.js'
 import { VERSION } from './version.js'
@@ -147,6 +148,11 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     }
     ensurePrivateDir(paths.dataDir)
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
+    // Temp files of writes a kill interrupted (the state files themselves are whole: renamed into place).
+    for (const dir of [paths.dataDir, paths.keystoreDir, paths.runtimeDir]) {
+      const swept = sweepStaleTemps(dir)
+      if (swept.length > 0) log.warn({ dir, files: swept }, 'removed temp files left by an interrupted write')
+    }
     const identity = loadIdentityKey(paths.identityKey)
 
     // Chains: the dev Anvil (supervised), configured chains, --upstream URLs, added chains.
