@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/dev/startAnvil.js'
 import { anvilRpc } from '../helpers/anvilRpc.js'
@@ -22,6 +23,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | u
     await new Promise((r) => setTimeout(r, 25))
   }
   throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Whether every thread of `pid` is in state T (stopped), from /proc. */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`)
+  return tasks.every((t) => {
+    const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T'
+  })
 }
 
 const health = async (d: TestDaemon) => {
@@ -85,6 +95,8 @@ describe('upstream killed mid-request and restarted: clear errors, health says d
 
     // Freeze Anvil, send requests (they reach the upstream and wait there), then kill it.
     anvil.process.kill('SIGSTOP')
+    // The signal takes effect asynchronously: wait until every thread of Anvil is stopped.
+    await waitFor('Anvil to be stopped', () => (allThreadsStopped(anvil.process.pid!) ? true : undefined))
     const wsInFlight = client.call('eth_getBalance', [WHO, 'latest'])
     const httpInFlight = d.post({ jsonrpc: '2.0', id: 7, method: 'eth_getBalance', params: [WHO, 'latest'] })
     await asks('eth_getBalance', 2)
