@@ -76,7 +76,7 @@ describe('rate-limit buckets under clock jumps (hours, backwards, below zero): w
     const origin = 'https://a.example'
     const burstNow = (cost: 'read' | 'sign') => {
       let n = 0
-      while (limiter.take({ origin, method: 'm', cost }).ok) n++
+      while (limiter.take({ origin, method: 'm', cost, connId: 'c1' }).ok) n++
       return n
     }
     expect(burstNow('read')).toBe(5)
@@ -100,7 +100,7 @@ describe('rate-limit buckets under clock jumps (hours, backwards, below zero): w
     }
     expect(signed).toBeGreaterThan(1)
     expect(signed).toBeLessThanOrEqual(10 + (10 / HOUR) * (latest - made))
-    const verdict = limiter.take({ origin, method: 'm', cost: 'sign' })
+    const verdict = limiter.take({ origin, method: 'm', cost: 'sign', connId: 'c1' })
     expect(verdict.ok).toBe(false)
     if (!verdict.ok) expect(verdict.retryAfterMs).toBeGreaterThan(0)
   })
