@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createWalletdProvider, type WalletdProvider } from 'walletd/provider'
 import { type AnvilInstance, startAnvil } from '../../src/dev/startAnvil.js'
 import { anvilRpc } from '../helpers/anvilRpc.js'
-import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
+import { nodeEventSource } from '../helpers/nodeEventSource.js'
+import { startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
 
 /**
@@ -12,7 +14,7 @@ import type { RpcClient } from '../helpers/wsClient.js'
  * upstream is down; new requests fail fast the same way; the daemon stays up. Anvil is started
  * again on the same port with its state (dumped before the kill, loaded after): requests work and
  * see that state, and the client's `newHeads` subscription keeps delivering under the id it was
- * given, which it can still cancel.
+ * given, which it can still cancel — over a WebSocket and over the event stream (HTTP fallback).
  */
 const WHO = '0x00000000000000000000000000000000000000bb'
 
@@ -43,6 +45,9 @@ describe('upstream killed mid-request and restarted: clear errors, health says d
   let anvil: AnvilInstance
   let d: TestDaemon
   let client: RpcClient
+  /** The provider over HTTP and the event stream only, as a page whose WebSockets are blocked. */
+  let sse: WalletdProvider
+  const sseHeads: Array<{ subscription: string; result: { number: string } }> = []
 
   beforeAll(async () => {
     anvil = await startAnvil({ quiet: true })
@@ -52,9 +57,26 @@ describe('upstream killed mid-request and restarted: clear errors, health says d
       config: { upstream: { reconnectInitialMs: 50, reconnectMaxMs: 200, connectTimeoutMs: 2000 } },
     })
     client = await d.connect()
+    sse = createWalletdProvider({
+      url: d.wsUrl,
+      publicKey: d.daemon.info.identity.publicKey,
+      token: d.token,
+      origin: TEST_ORIGIN,
+      transports: ['http'],
+      createEventSource: (url) => nodeEventSource(url, { origin: TEST_ORIGIN }),
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), origin: TEST_ORIGIN },
+        }),
+    })
+    sse.on('message', (m: { type: string; data: any }) => {
+      if (m.type === 'eth_subscription') sseHeads.push(m.data)
+    })
   })
   afterAll(async () => {
     await client?.close()
+    sse?.close()
     await d?.close()
     await anvil?.stop()
   })
@@ -65,9 +87,12 @@ describe('upstream killed mid-request and restarted: clear errors, health says d
     const sub = await client.call('eth_subscribe', ['newHeads'])
     const id = sub.result as string
     expect(id).toMatch(/^0x[0-9a-f]{32}$/)
+    const sseId = (await sse.request({ method: 'eth_subscribe', params: ['newHeads'] })) as string
+    expect(sseId).toMatch(/^0x[0-9a-f]{32}$/)
     await anvilRpc('evm_mine', [], anvil.httpUrl)
     const first = await client.waitForNotification((n) => (n.params as any).subscription === id)
     const firstBlock = BigInt((first.params as any).result.number)
+    await waitFor('the first head over the event stream', () => (sseHeads.length > 0 ? true : undefined))
     expect((await health(d)).body.chains[0]).toMatchObject({ chainId: 31337, connected: true })
     const state = await anvilRpc('anvil_dumpState', [], anvil.httpUrl)
 
@@ -146,8 +171,16 @@ describe('upstream killed mid-request and restarted: clear errors, health says d
     const heads = client.notifications.filter((n) => n.method === 'eth_subscription')
     expect(heads.length).toBeGreaterThanOrEqual(2)
     expect(new Set(heads.map((n) => (n.params as any).subscription))).toEqual(new Set([id]))
-    expect(d.daemon.services.subscriptions.counts().subscriptions).toBe(1)
+    // The event-stream client too: a head of the new Anvil, under its own id.
+    await waitFor('a head over the event stream after the restart', async () => {
+      if (sseHeads.some((h) => BigInt(h.result.number) > firstBlock)) return true
+      await anvilRpc('evm_mine', [], anvil.httpUrl)
+      return undefined
+    })
+    expect(new Set(sseHeads.map((h) => h.subscription))).toEqual(new Set([sseId]))
+    expect(d.daemon.services.subscriptions.counts().subscriptions).toBe(2)
     expect((await client.call('eth_unsubscribe', [id])).result).toBe(true)
+    expect(await sse.request({ method: 'eth_unsubscribe', params: [sseId] })).toBe(true)
     expect(d.daemon.services.subscriptions.counts().subscriptions).toBe(0)
     expect(d.logText()).toContain('upstream connection lost')
   })
