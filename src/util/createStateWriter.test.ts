@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
+import { createWatchedAssetStore } from '../assets/createWatchedAssetStore.js'
 import { RpcError } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
 import { createSessionStore } from '../session/createSessionStore.js'
+import { createAddedChainStore } from '../upstream/createAddedChainStore.js'
 import { createStateWriter } from './createStateWriter.js'
 import { writeFileAtomic } from './writeFileAtomic.js'
 
@@ -97,5 +99,49 @@ describe('state writes on a full disk (ENOSPC injected): a clear -32603, logged 
     const reloaded = createSessionStore({ file, defaultChainId: () => 1 })
     expect(reloaded.isPermitted('https://b.example', A2)).toBe(true)
     expect(reloaded.isPermitted('https://a.example', A1)).toBe(false)
+  })
+
+  test('added chains and watched assets: a save that fails leaves the list and the file as they were', () => {
+    dir = mkdtempSync(join(tmpdir(), 'walletd-state-'))
+    let full = false
+    const write = createStateWriter({
+      write: (f, data) => {
+        if (full) throw fsError('ENOSPC')
+        writeFileAtomic(f, data)
+      },
+    })
+    const chain = (chainId: number) => ({
+      chainId,
+      name: `Chain ${chainId}`,
+      rpcUrls: ['https://rpc.example'],
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      blockExplorerUrls: [],
+    })
+    const chains = createAddedChainStore({ file: join(dir, 'chains.json'), write })
+    const assets = createWatchedAssetStore({ file: join(dir, 'assets.json'), write })
+    const asset = (address: `0x${string}`) => ({
+      chainId: 1,
+      address,
+      symbol: 'TKN',
+      decimals: 18,
+      name: null,
+      image: null,
+      addedBy: 'https://a.example',
+    })
+    chains.add(chain(5), 'https://a.example')
+    assets.watch(asset(A1))
+    const before = [
+      readFileSync(join(dir, 'chains.json'), 'utf8'),
+      readFileSync(join(dir, 'assets.json'), 'utf8'),
+    ]
+    full = true
+    expect(() => chains.add(chain(6), 'https://a.example')).toThrow(/ENOSPC/)
+    expect(() => assets.watch(asset(A2))).toThrow(/ENOSPC/)
+    expect(chains.list().map((c) => c.chainId)).toEqual([5])
+    expect(assets.list().map((a) => a.address)).toEqual([A1])
+    expect([
+      readFileSync(join(dir, 'chains.json'), 'utf8'),
+      readFileSync(join(dir, 'assets.json'), 'utf8'),
+    ]).toEqual(before)
   })
 })
