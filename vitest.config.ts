@@ -13,7 +13,11 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/security/**/*.test.ts',
+            'test/faults/**/*.test.ts',
+          ],
           environment: 'node',
           globalSetup: ['test/globalSetup.ts'],
           testTimeout: 60_000,

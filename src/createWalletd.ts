@@ -44,8 +44,11 @@ import { createSubscriptionRegistry } from './upstream/createSubscriptionRegistr
 import { createTokenInfoCache } from './upstream/createTokenInfoCache.js'
 import { createUpstreamPool } from './upstream/createUpstreamPool.js'
 import { checkUpstreamChains, resolveChains } from './upstream/resolveChains.js'
+import { checkWritableDir } from './util/checkWritableDir.js'
+import { createStateWriter } from './util/createStateWriter.js'
+import { describeFsError } from './util/describeFsError.js'
+import { sweepStaleTemps } from './util/sweepStaleTemps.js'
 import { toJsonSafe } from './util/toJsonSafe.js'
-import { ensurePrivateDir } from './util/writeFileAtomic.js'
 import { VERSION } from './version.js'
 
 export type WalletdOptions = {
@@ -145,8 +148,25 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
         ),
       )
     }
-    ensurePrivateDir(paths.dataDir)
+    // A read-only or unwritable data dir is a clear start-up error, before anything is written.
+    checkWritableDir(paths.dataDir, 'data directory')
+    checkWritableDir(paths.runtimeDir, 'runtime directory')
     cleanups.push(acquireLock(paths.lockFile, paths.runtimeDir))
+    // State files a request changes (grants, added chains, watched assets): a failed save is a
+    // clear JSON-RPC error for that request, logged once per file, and the previous file stays.
+    const writeState = createStateWriter({
+      onFailing: (file, err) =>
+        log.error(
+          { file, err: describeFsError(err) },
+          'cannot save a state file; requests that change it fail',
+        ),
+      onRecovered: (file) => log.info({ file }, 'state file saved again'),
+    })
+    // Temp files of writes a kill interrupted (the state files themselves are whole: renamed into place).
+    for (const dir of [paths.dataDir, paths.keystoreDir, paths.runtimeDir]) {
+      const swept = sweepStaleTemps(dir)
+      if (swept.length > 0) log.warn({ dir, files: swept }, 'removed temp files left by an interrupted write')
+    }
     const identity = loadIdentityKey(paths.identityKey)
 
     // Chains: the dev Anvil (supervised), configured chains, --upstream URLs, added chains.
@@ -168,6 +188,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     const addedChains = createAddedChainStore({
       file: paths.addedChainsFile,
       now,
+      write: writeState,
       onCorrupt: (file, movedTo) =>
         log.warn({ file, movedTo }, 'added-chains file was corrupt; set aside, added chains start empty'),
     })
@@ -229,6 +250,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       file: paths.sessionsFile,
       defaultChainId: () => chainRegistry.defaultChainId(),
       now,
+      write: writeState,
       onCorrupt: (file, movedTo) =>
         log.warn({ file, movedTo }, 'sessions file was corrupt; set aside, grants start empty'),
     })
@@ -299,6 +321,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       watchedAssets: createWatchedAssetStore({
         file: paths.watchedAssetsFile,
         now,
+        write: writeState,
         onCorrupt: (file, movedTo) =>
           log.warn({ file, movedTo }, 'watched-assets file was corrupt; set aside, the list starts empty'),
       }),

@@ -103,6 +103,16 @@ export function createApprovalBroker({
     }
   }
 
+  const timedOut: Decided = Object.freeze({ approved: false, reason: 'timeout', by: 'walletd', asked: true })
+
+  /**
+   * An approval that arrives when the request's `expiresAt` has passed on walletd's clock is a
+   * timeout: the deadline is enforced by a timer (which clock jumps do not move) and by the clock
+   * (so a clock that jumped forward expires a request, never approves it late).
+   */
+  const unlessExpired = (request: ApprovalRequest, decided: Decided): Decided =>
+    decided.approved && !(now() < request.expiresAt) ? timedOut : decided
+
   const refuse = (reason: DecisionReason): Decided => ({
     approved: false,
     reason,
@@ -232,6 +242,8 @@ export function createApprovalBroker({
         return { request, decided: record(request, refuse('blocked')) }
       const cooling = rejections.get(origin)
       if (cooling && cooling.until > 0) {
+        // A clock that jumped backwards cannot stretch a cooldown past its length from now.
+        cooling.until = Math.min(cooling.until, now() + cooldownMs)
         if (now() < cooling.until) return { request, decided: record(request, refuse('cooldown')) }
         rejections.delete(origin)
       }
@@ -257,7 +269,7 @@ export function createApprovalBroker({
                 by: 'walletd',
                 asked: true,
               } as Decided)
-            : validate(request, answer, approver.name)
+            : unlessExpired(request, validate(request, answer, approver.name))
         emit({ type: 'settled', request, decided })
         return { request, decided: record(request, decided) }
       }
@@ -321,7 +333,7 @@ export function createApprovalBroker({
             (decision) => {
               if (done) return
               if (decision === undefined || decision === null) abstain()
-              else finish(validate(request, decision, approver.name))
+              else finish(unlessExpired(request, validate(request, decision, approver.name)))
             },
             () => {
               if (done) return
@@ -343,9 +355,10 @@ export function createApprovalBroker({
     decide(id: string, decision: ApprovalDecision, by = 'cli'): ExternalDecisionResult {
       const entry = pending.get(id)
       if (!entry || !external) return { ok: false, error: 'unknown-request' }
-      const decided = validate(entry.request, decision, by)
-      if (!decided.approved && decided.reason === 'invalid-decision' && decision.approved)
+      const valid = validate(entry.request, decision, by)
+      if (!valid.approved && valid.reason === 'invalid-decision' && decision.approved)
         return { ok: false, error: 'invalid-decision' }
+      const decided = unlessExpired(entry.request, valid)
       entry.finish(decided)
       return { ok: true, decided }
     },

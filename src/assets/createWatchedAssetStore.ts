@@ -1,5 +1,6 @@
 import { type Address, getAddress } from 'viem'
 import { z } from 'zod'
+import type { StateWriter } from '../util/createStateWriter.js'
 import { readStateFile } from '../util/readStateFile.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
@@ -43,6 +44,8 @@ export type WatchedAssetStoreOptions = {
   file?: string | undefined
   now?: () => number
   onCorrupt?: (file: string, movedTo: string) => void
+  /** Writes the file whole or throws (default writeFileAtomic; the daemon passes its state writer). */
+  write?: StateWriter
 }
 
 /**
@@ -50,7 +53,12 @@ export type WatchedAssetStoreOptions = {
  * (a wallet's token list; walletd has a single set of accounts), recording which origin asked.
  * walletd itself shows no balances: the list is for hosts and tools built on walletd.
  */
-export function createWatchedAssetStore({ file, now = Date.now, onCorrupt }: WatchedAssetStoreOptions = {}) {
+export function createWatchedAssetStore({
+  file,
+  now = Date.now,
+  onCorrupt,
+  write = writeFileAtomic,
+}: WatchedAssetStoreOptions = {}) {
   const assets = new Map<string, WatchedAsset>()
   const keyOf = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`
   if (file) {
@@ -73,8 +81,7 @@ export function createWatchedAssetStore({ file, now = Date.now, onCorrupt }: Wat
     watch(asset: Omit<WatchedAsset, 'addedAt'>): WatchedAsset {
       const entry: WatchedAsset = { ...asset, addedAt: now() }
       const next = new Map(assets).set(keyOf(asset.chainId, asset.address), entry)
-      if (file)
-        writeFileAtomic(file, `${JSON.stringify({ version: 1, assets: [...next.values()] }, null, 2)}\n`)
+      if (file) write(file, `${JSON.stringify({ version: 1, assets: [...next.values()] }, null, 2)}\n`)
       assets.set(keyOf(asset.chainId, asset.address), entry)
       return entry
     },

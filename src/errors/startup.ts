@@ -74,6 +74,8 @@ export const StopTimeoutError = define('WALLETD_ERR_STOP_TIMEOUT', ExitCode.fail
 
 /** A failure walletd did not foresee (a bug, or the system refused something); the message says what. */
 export const UnexpectedError = define('WALLETD_ERR_UNEXPECTED', ExitCode.failure)
+/** `start`: the data directory (or the runtime directory) cannot be created or written. */
+export const DataDirError = define('WALLETD_ERR_DATA_DIR', ExitCode.failure)
 
 /** Every startup error class, for docs and tests. */
 export const startupErrorClasses = [
@@ -97,5 +99,6 @@ export const startupErrorClasses = [
   AuditLogError,
   StopTimeoutError,
   UnexpectedError,
+  DataDirError,
   IdentityKeyError,
 ] as const

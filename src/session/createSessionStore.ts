@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync } from 'node:fs'
 import type { Address } from 'viem'
+import type { StateWriter } from '../util/createStateWriter.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 import type { Session, SessionChange } from './types.js'
 
@@ -11,6 +12,11 @@ export type SessionStoreOptions = {
   file?: string | undefined
   defaultChainId: () => number
   now?: () => number
+  /**
+   * Writes the file whole or throws (default: writeFileAtomic). The daemon passes its state
+   * writer, which turns a full disk or a read-only data dir into a clear JSON-RPC error.
+   */
+  write?: StateWriter
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>
@@ -20,7 +26,13 @@ export type SessionStore = ReturnType<typeof createSessionStore>
  * decline is not stored. Changes are announced to listeners (the server pushes them as
  * `accountsChanged` / `chainChanged` to every connection of the origin).
  */
-export function createSessionStore({ file, defaultChainId, now = Date.now, onCorrupt }: SessionStoreOptions) {
+export function createSessionStore({
+  file,
+  defaultChainId,
+  now = Date.now,
+  onCorrupt,
+  write = writeFileAtomic,
+}: SessionStoreOptions) {
   const sessions = new Map<string, Session>()
   const listeners = new Set<(change: SessionChange) => void>()
 
@@ -60,7 +72,29 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
     const list = [...sessions.values()].filter(
       (s) => s.grantedAt !== null || s.chainId !== defaultChainId() || (s.lastAccounts?.length ?? 0) > 0,
     )
-    writeFileAtomic(file, `${JSON.stringify({ version: 1, sessions: list }, null, 2)}\n`)
+    write(file, `${JSON.stringify({ version: 1, sessions: list }, null, 2)}\n`)
+  }
+
+  /**
+   * Applies `mutate` to the origin's session and saves. When the save fails the session is put
+   * back as it was (a grant or a chain switch that is not on disk does not take effect) and the
+   * error is thrown to the request that asked for it.
+   */
+  function change(origin: string, mutate: (s: Session) => void): Session {
+    const existing = sessions.get(origin)
+    const before = existing ? structuredClone(existing) : undefined
+    const s = get(origin)
+    mutate(s)
+    try {
+      persist()
+    } catch (err) {
+      if (before) {
+        for (const key of Object.keys(s)) if (!(key in before)) delete (s as Record<string, unknown>)[key]
+        Object.assign(s, before)
+      } else sessions.delete(origin)
+      throw err
+    }
+    return s
   }
 
   function emit(change: SessionChange) {
@@ -110,30 +144,35 @@ export function createSessionStore({ file, defaultChainId, now = Date.now, onCor
     },
     /** Grants `accounts`; `accountsChanged` is announced only when what the origin sees changed. */
     grantAccounts(origin: string, accounts: Address[]) {
-      const s = get(origin)
-      const changed =
-        s.accounts.length !== accounts.length ||
-        s.accounts.some((a, i) => a.toLowerCase() !== accounts[i]!.toLowerCase())
-      s.accounts = [...accounts]
-      s.lastAccounts = [...accounts]
-      s.grantedAt = now()
-      persist()
+      let changed = false
+      const s = change(origin, (s) => {
+        changed =
+          s.accounts.length !== accounts.length ||
+          s.accounts.some((a, i) => a.toLowerCase() !== accounts[i]!.toLowerCase())
+        s.accounts = [...accounts]
+        s.lastAccounts = [...accounts]
+        s.grantedAt = now()
+      })
       if (changed) emit({ kind: 'accountsChanged', origin, accounts: s.accounts })
     },
+    /**
+     * Revokes the origin's grant. Revoking fails closed: when the file cannot be saved the grant
+     * is still gone from memory (and the error is thrown, so the caller learns it is not on disk).
+     */
     revoke(origin: string): boolean {
       const s = sessions.get(origin)
       if (!s || s.grantedAt === null) return false
       s.accounts = []
       s.grantedAt = null
-      persist()
       emit({ kind: 'accountsChanged', origin, accounts: [] })
+      persist()
       return true
     },
     setChain(origin: string, chainId: number) {
-      const s = get(origin)
-      if (s.chainId === chainId) return
-      s.chainId = chainId
-      persist()
+      if (get(origin).chainId === chainId) return
+      change(origin, (s) => {
+        s.chainId = chainId
+      })
       emit({ kind: 'chainChanged', origin, chainId })
     },
     onChange(fn: (change: SessionChange) => void): () => void {

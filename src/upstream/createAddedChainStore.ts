@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type ChainConfig, ChainSchema } from '../config/schema.js'
+import type { StateWriter } from '../util/createStateWriter.js'
 import { readStateFile } from '../util/readStateFile.js'
 import { writeFileAtomic } from '../util/writeFileAtomic.js'
 
@@ -23,6 +24,8 @@ export type AddedChainStoreOptions = {
   file?: string | undefined
   now?: () => number
   onCorrupt?: (file: string, movedTo: string) => void
+  /** Writes the file whole or throws (default writeFileAtomic; the daemon passes its state writer). */
+  write?: StateWriter
 }
 
 /**
@@ -30,7 +33,12 @@ export type AddedChainStoreOptions = {
  * walletd keeps one upstream per chain id, so a chain id has one set of RPC URLs. Configured
  * chains always win over an added chain with the same id (createWalletd skips those).
  */
-export function createAddedChainStore({ file, now = Date.now, onCorrupt }: AddedChainStoreOptions = {}) {
+export function createAddedChainStore({
+  file,
+  now = Date.now,
+  onCorrupt,
+  write = writeFileAtomic,
+}: AddedChainStoreOptions = {}) {
   const chains = new Map<number, AddedChain>()
   if (file) {
     const loaded = readStateFile(file, { parse: (json) => zFile.parse(json).chains, now, onCorrupt })
@@ -48,7 +56,7 @@ export function createAddedChainStore({ file, now = Date.now, onCorrupt }: Added
       const added: AddedChain = { ...chain, addedBy: origin, addedAt: now() }
       const next = new Map(chains).set(chain.chainId, added)
       if (file) {
-        writeFileAtomic(file, `${JSON.stringify({ version: 1, chains: [...next.values()] }, null, 2)}\n`)
+        write(file, `${JSON.stringify({ version: 1, chains: [...next.values()] }, null, 2)}\n`)
       }
       chains.set(chain.chainId, added)
       return added

@@ -14,7 +14,8 @@ export function ensurePrivateDir(dir: string): void {
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path)
   ensurePrivateDir(dir)
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  // Named after this process, so a later start can sweep what a killed writer left (sweepStaleTemps).
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   const fd = openSync(tmp, 'wx', mode)
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data

@@ -52,10 +52,18 @@ export type CliDaemon = {
 
 /**
  * `walletd start ARGS` as a child process with no terminal (stdin ignored), resolved once the
- * banner is printed. Rejects with the daemon's stderr when it exits first.
+ * banner is printed. Rejects with the daemon's stderr when it exits first. `nodeArgs` go to Node.
  */
-export function startCliDaemon(args: string[], env: NodeJS.ProcessEnv): Promise<CliDaemon> {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startCliDaemon(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  /** Node options before the script (the soak test opens the inspector to force a GC). */
+  nodeArgs: string[] = [],
+): Promise<CliDaemon> {
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let errText = ''
   let check = () => {}
