@@ -48,6 +48,15 @@ export const HOSTILE_METHODS = [
   'rpc.on',
 ]
 
+/** The methods that produce a signature or send a transaction (each asks for an approval). */
+export const SIGNING_METHODS = [
+  'personal_sign',
+  'eth_signTypedData_v4',
+  'eth_signTypedData_v3',
+  'eth_sendTransaction',
+  'wallet_sendCalls',
+]
+
 /** Accounts the daemon holds (Anvil's first ones): a valid-shaped `from` is often one of them. */
 export const held = (accounts: readonly Address[]) => fc.constantFrom(...accounts)
 
@@ -153,6 +162,46 @@ export const typedData = fc
     return asString ? JSON.stringify(doc) : doc
   })
 
+/** Well-formed EIP-712 documents for the active chain (random names and values): these reach the approver. */
+export const wellFormedTypedData = fc
+  .record({
+    name: fc.string({ maxLength: 16 }),
+    to: hex(20, 20),
+    amount: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+    note: fc.string({ maxLength: 40 }),
+    flags: fc.array(fc.boolean(), { maxLength: 3 }),
+  })
+  .map(({ name, to, amount, note, flags }) => ({
+    domain: { name, version: '1', chainId: 31337 },
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'version', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+      ],
+      Order: [
+        { name: 'to', type: 'address' },
+        { name: 'amount', type: 'uint256' },
+        { name: 'note', type: 'string' },
+        { name: 'flags', type: 'bool[]' },
+      ],
+    },
+    primaryType: 'Order',
+    message: { to, amount: amount.toString(), note, flags },
+  }))
+
+/** Well-formed sends from a held account (small values, sometimes calldata): these reach the approver. */
+export const wellFormedTransaction = (accounts: readonly Address[]) =>
+  fc.record(
+    {
+      from: held(accounts),
+      to: hex(20, 20),
+      value: fc.bigInt({ min: 0n, max: 10n ** 15n }).map((n) => `0x${n.toString(16)}`),
+      data: hex(0, 36),
+    },
+    { requiredKeys: ['from', 'to'] },
+  )
+
 /** Transaction objects: random subsets of every field, valid-shaped or not. */
 export const transaction = (accounts: readonly Address[]) =>
   fc.record(
@@ -197,9 +246,9 @@ export const paramsFor = (method: string, accounts: readonly Address[]): fc.Arbi
       fc.tuple(message, from, jsonish),
     ),
     personal_ecRecover: fc.tuple(message, hex(65, 65)),
-    eth_signTypedData_v4: fc.tuple(from, typedData),
+    eth_signTypedData_v4: fc.tuple(held(accounts), fc.oneof(wellFormedTypedData, typedData)),
     eth_signTypedData_v3: fc.tuple(from, typedData),
-    eth_sendTransaction: fc.tuple(tx),
+    eth_sendTransaction: fc.oneof(fc.tuple(wellFormedTransaction(accounts)), fc.tuple(tx)),
     eth_call: fc.tuple(tx, blockTag),
     eth_estimateGas: fc.tuple(tx),
     wallet_sendCalls: fc.tuple(
@@ -293,8 +342,10 @@ export const idArb = fc.oneof(
 export const envelope = (methods: readonly string[], accounts: readonly Address[]) =>
   fc
     .record({
+      // The methods that sign or send are asked for more often: that is where a slip costs most.
       method: fc.oneof(
-        { weight: 5, arbitrary: fc.constantFrom(...methods) },
+        { weight: 4, arbitrary: fc.constantFrom(...methods) },
+        { weight: 3, arbitrary: fc.constantFrom(...SIGNING_METHODS) },
         { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_METHODS) },
       ),
       id: idArb,

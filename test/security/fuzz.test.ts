@@ -7,7 +7,13 @@ import WebSocket from 'ws'
 import type { ApprovalDecision, ApprovalKind, ApprovalRequest, Approver } from '../../src/approval/types.js'
 import { type AnvilInstance, startAnvil } from '../../src/dev/startAnvil.js'
 import { createMethodTable } from '../../src/rpc/methods/index.js'
-import { frameArb, HOSTILE_METHODS, httpRequestArb, rawFrameArb } from '../helpers/fuzzArbitraries.js'
+import {
+  frameArb,
+  HOSTILE_METHODS,
+  httpRequestArb,
+  rawFrameArb,
+  SIGNING_METHODS,
+} from '../helpers/fuzzArbitraries.js'
 import { devSigner, startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../helpers/startTestDaemon.js'
 
 /**
@@ -23,7 +29,7 @@ import { devSigner, startTestDaemon, TEST_ORIGIN, type TestDaemon } from '../hel
  * In the normal suite: a fixed seed and a bounded number of cases. `npm run fuzz` runs many more
  * (FUZZ_RUNS, default 20000 there; FUZZ_SEED) and prints the cases run and the failures.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 400)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1500)
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_012)
 const share = (f: number) => Math.max(20, Math.round(RUNS * f))
 
@@ -118,10 +124,18 @@ const isValidEnvelope = (v: unknown) =>
   isPlainObject(v) &&
   v.jsonrpc === '2.0' &&
   typeof v.method === 'string' &&
+  v.method.length > 0 &&
+  v.method.length <= 128 &&
   (v.params === undefined || (typeof v.params === 'object' && v.params !== null))
 /** An id that must be echoed exactly. */
 const isPlainId = (id: unknown) =>
   (typeof id === 'string' && id.length <= 256) || (typeof id === 'number' && Number.isSafeInteger(id))
+
+/** The position of element `i`'s answer in a batch answer (elements that are valid notifications get none). */
+function answeredIndex(batch: unknown[], i: number): number {
+  const answered = (e: unknown) => !isValidEnvelope(e) || 'id' in (e as object)
+  return answered(batch[i]) ? batch.slice(0, i).filter(answered).length : -1
+}
 
 /** A WebSocket with a queue of answers (server pushes put aside). */
 async function openClient() {
@@ -175,7 +189,20 @@ async function openClient() {
     if (typeof reply !== 'string') throw new Error(`closed ${reply.closed} during setup`)
     return JSON.parse(reply) as Reply
   }
-  return { ws, next, call, isClosed: () => closed !== null }
+  /** Sends a sentinel request and returns every answer that came before its own. */
+  const settle = async (): Promise<string[]> => {
+    if (closed) return []
+    const sentinel = `sentinel-${randomBytes(4).toString('hex')}`
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: sentinel, method: 'eth_chainId' }))
+    const extra: string[] = []
+    for (;;) {
+      const got = await next()
+      if (typeof got !== 'string') return extra
+      if ((JSON.parse(got) as Reply).id === sentinel) return extra
+      extra.push(got)
+    }
+  }
+  return { ws, next, call, settle, isClosed: () => closed !== null }
 }
 
 let client: Awaited<ReturnType<typeof openClient>>
@@ -246,15 +273,7 @@ async function ensureClient() {
 describe('fuzzing the JSON-RPC surface (fast-check, fixed seed)', () => {
   test('the method list is the daemon table plus hostile names', () => {
     expect(METHODS).toContain('personal_sign')
-    expect(SIGNING).toEqual(
-      new Set([
-        'personal_sign',
-        'eth_signTypedData_v4',
-        'eth_signTypedData_v3',
-        'eth_sendTransaction',
-        'wallet_sendCalls',
-      ]),
-    )
+    expect(SIGNING).toEqual(new Set(SIGNING_METHODS))
     for (const m of HOSTILE_METHODS) expect(table.has(m)).toBe(false)
   })
 
@@ -283,15 +302,10 @@ describe('fuzzing the JSON-RPC surface (fast-check, fixed seed)', () => {
             if (replies.length !== expected)
               throw new Error(`${replies.length} answers for ${expected} requests`)
           }
-        } else {
-          // A valid notification (or a batch of them): nothing comes back; a sentinel proves it.
-          const sentinel = `sentinel-${stats.cases}`
-          client.ws.send(JSON.stringify({ jsonrpc: '2.0', id: sentinel, method: 'eth_chainId' }))
-          const got = await client.next()
-          if (typeof got !== 'string') throw new Error(`socket closed (${got.closed})`)
-          const reply = checkReply(JSON.parse(got))
-          if (reply.id !== sentinel) throw new Error(`a notification was answered: ${got}`)
         }
+        // Nothing else comes back (a valid notification gets no answer): a sentinel proves it.
+        const extra = await client.settle()
+        if (extra.length) throw new Error(`unexpected answers: ${extra.join(' | ').slice(0, 500)}`)
         // Ids: a single request's answer carries its id (null only when the request was invalid).
         if (!Array.isArray(body) && mustAnswer) {
           const sent = JSON.parse(frame) as unknown
@@ -309,13 +323,13 @@ describe('fuzzing the JSON-RPC surface (fast-check, fixed seed)', () => {
         const decided = approver.decisions.slice(before)
         for (const [i, req] of requests.entries()) {
           if (!isPlainObject(req) || !SIGNING.has(req.method as string)) continue
-          const reply = Array.isArray(body)
-            ? replies.find((r) => 'id' in req && r.id === req.id && isPlainId(req.id))
-            : replies[0]
+          // A batch is answered in order, one answer per element that is not a valid notification.
+          const reply = Array.isArray(body) ? replies[answeredIndex(body, i)] : replies[0]
           if (!reply || !('result' in reply)) continue
           const yes = decided.some((x) => x.method === req.method && x.approved)
           if (!yes)
             throw new Error(`element ${i}: ${String(req.method)} answered a result without an approval`)
+          stats.signedWithYes++
         }
         if (!approve && decided.some((x) => x.approved)) throw new Error('an approval nobody gave')
         checkLogs()
@@ -337,6 +351,8 @@ describe('fuzzing the JSON-RPC surface (fast-check, fixed seed)', () => {
         } else if (![1007, 1008, 1009].includes(got.closed)) {
           throw new Error(`closed with ${got.closed}`)
         }
+        const extra = await client.settle()
+        if (extra.length) throw new Error(`unexpected answers: ${extra.join(' | ').slice(0, 500)}`)
         checkLogs()
       })
     },
