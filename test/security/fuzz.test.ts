@@ -220,7 +220,7 @@ beforeAll(async () => {
       server: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
     },
   })
-  accounts = devSigner(3).accounts()
+  accounts = [...devSigner(3).accounts()]
   client = await openClient()
   logCursor = d.logText().split('\n').length // start-up lines name the data dir: that is fine
 }, 60_000)

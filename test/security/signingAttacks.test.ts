@@ -21,7 +21,7 @@ const approver: Approver & { seen: ApprovalRequest[]; push: (typeof scripted)['p
   ...scripted,
   async decide(request, signal) {
     const decision = await scripted.decide(request, signal)
-    return decision.approved && request.choices
+    return decision?.approved && request.choices
       ? { approved: true, accounts: [request.choices.accounts[0]!] }
       : decision
   },
@@ -225,7 +225,10 @@ describe('what is shown is what is signed', () => {
     expect(JSON.stringify(approver.seen[0]!.details)).not.toContain('transfer everything')
     // The signature is over the message without the extra key: the shown fields are the hashed ones.
     const shown = { ...typed, message: { to: a1.address, contents: 'hello' } }
-    const recovered = await recoverTypedDataAddress({ ...(shown as never), signature: res.result as Hex })
+    const recovered = await recoverTypedDataAddress({
+      ...(shown as unknown as Parameters<typeof recoverTypedDataAddress>[0]),
+      signature: res.result as Hex,
+    })
     expect(recovered).toBe(a0.address)
     expect(hashTypedData(shown as never)).toBe(hashTypedData(typed as never))
   })
