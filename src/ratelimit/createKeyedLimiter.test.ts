@@ -137,4 +137,19 @@ describe('createKeyedLimiter', () => {
       'maxKeys must be a positive integer.',
     )
   })
+
+  it('after a refund the bucket is full again sooner: the sweep forgets it at its new fullAt', () => {
+    const clock = fakeClock()
+    // Burst tier: one token per 100 s; minute tier: one per 10 s. fullAt follows the slowest tier.
+    const slow = toTierSpec({ burst: 2, perSecond: 0.01, perMinute: 6 })
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    limiter.take('a', slow)
+    limiter.take('a', slow)
+    limiter.refund('a', slow)
+    expect(limiter.sweep()).toBe(0)
+    clock.advance(99_999)
+    expect(limiter.sweep()).toBe(0)
+    clock.advance(1)
+    expect(limiter.sweep()).toBe(1)
+  })
 })

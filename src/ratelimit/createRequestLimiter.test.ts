@@ -319,6 +319,7 @@ describe('createRequestLimiter: refunds, named budgets, the domain cache and the
     expect(limiter.take(r).ok).toBe(false)
     limiter.refund(r)
     expect(limiter.take(r).ok).toBe(true)
+    expect(limiter.stats()).toMatchObject({ originKeys: 1, domainKeys: 0 })
   })
 
   it('a named budget is its own bucket, apart from the class and the method', () => {

@@ -58,6 +58,7 @@ test('a corrupt sessions file is set aside and grants start empty (fail closed)'
 })
 
 const B = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+const C = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 
 test('an empty sessions file is no corruption: it is left alone and grants start empty', () => {
   const d = dir()
@@ -97,12 +98,14 @@ test('the file keeps only sessions worth keeping: a grant, another chain, or a r
   s.setChain('https://chain.example', 10)
   s.grantAccounts('https://revoked.example', [B])
   s.revoke('https://revoked.example')
+  s.grantAccounts('https://empty.example', []) // a grant of no accounts is still a grant
   s.setChain('https://visited.example', 31337) // no change: nothing written for it
   const saved = JSON.parse(readFileSync(file, 'utf8')) as {
     sessions: { origin: string; lastAccounts?: string[] }[]
   }
   expect(saved.sessions.map((x) => x.origin).sort()).toEqual([
     'https://chain.example',
+    'https://empty.example',
     'https://granted.example',
     'https://revoked.example',
   ])
@@ -141,13 +144,15 @@ test('accountsChanged only when what the origin sees changed; chainChanged only 
   s.grantAccounts('https://a.example', [B]) // same length, other account
   s.grantAccounts('https://a.example', [B, A]) // longer
   s.grantAccounts('https://a.example', [A, B]) // same accounts, other order: what the origin sees changed
+  s.grantAccounts('https://a.example', [A, C]) // one of two changed
   expect(changes.map((c) => (c.kind === 'accountsChanged' ? c.accounts : c))).toEqual([
     [A],
     [B],
     [B, A],
     [A, B],
+    [A, C],
   ])
-  expect(s.peek('https://a.example')?.lastAccounts).toEqual([A, B])
+  expect(s.peek('https://a.example')?.lastAccounts).toEqual([A, C])
   s.setChain('https://a.example', 1) // the default already
   s.setChain('https://a.example', 5)
   s.setChain('https://a.example', 5)
@@ -156,5 +161,5 @@ test('accountsChanged only when what the origin sees changed; chainChanged only 
   ])
   off()
   s.revoke('https://a.example')
-  expect(changes).toHaveLength(5)
+  expect(changes).toHaveLength(6)
 })
