@@ -41,7 +41,7 @@ export type TokenStore = ReturnType<typeof createTokenStore>
  * valid JSON authorises nobody (fail closed) until it is fixed.
  */
 export function createTokenStore({ file, now = Date.now }: { file: string; now?: () => number }) {
-  // Stryker disable next-line ArrayDeclaration,StringLiteral: both are set by the reload() below before any use
+  // Stryker disable next-line ArrayDeclaration: reload() below sets it before any use
   let records: TokenRecord[] = []
   // Stryker disable next-line StringLiteral: any value that is no file stamp forces the first read
   let stamp = ''
