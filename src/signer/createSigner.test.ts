@@ -323,13 +323,13 @@ describe('createSigner: refusals say what and why', () => {
     const { authorizationList: _unset, ...plain } = tx as TransactionSerializable & {
       authorizationList?: unknown
     }
-    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(plain))
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(plain as never))
   })
 
   it('an engine failure is an InternalError that says which kind of signature failed', async () => {
     const bad = make({ privateKeys: [k0], workers: 0, loadEngine: async () => faultyEngine('flip-r') })
     const details = async (p: Promise<unknown>) => {
-      const err = (await p.catch((e: unknown) => e)) as InternalError
+      const err = (await p.catch((e: unknown) => e)) as { shortMessage: string; details?: string }
       expect(err.shortMessage).toBe('Internal error: the signature did not verify; nothing was signed.')
       return String(err.details)
     }

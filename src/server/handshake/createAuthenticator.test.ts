@@ -1,12 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto'
+import { createHash, createHmac, createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { authRequest, proveToken, verifyHello } from '../../provider/handshake.js'
 import { createTokenStore } from '../createTokenStore.js'
 import { createAuthenticator } from './createAuthenticator.js'
 import { identityFromKey } from './loadIdentityKey.js'
+import { authMessage, helloTranscript } from './transcript.js'
 
 const parts = {
   clientNonce: 'c'.repeat(43),
@@ -14,7 +14,27 @@ const parts = {
   host: '127.0.0.1:8766',
   port: 8766,
 }
-const identity = identityFromKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const identity = identityFromKey(privateKey)
+
+/** The transcript of a hello, checked against the identity key (as a provider does). */
+function verifiedTranscript(hello: { params: [{ serverNonce: string; signature: string }] }) {
+  const transcript = helloTranscript({ ...parts, serverNonce: hello.params[0].serverNonce })
+  const ok = verify(
+    'sha256',
+    Buffer.from(transcript, 'utf8'),
+    { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' },
+    Buffer.from(hello.params[0].signature, 'base64url'),
+  )
+  expect(ok).toBe(true)
+  return transcript
+}
+
+/** The provider's proof: an HMAC of the auth message keyed by the token's SHA-256. */
+const proveToken = (token: string, transcript: string) =>
+  createHmac('sha256', createHash('sha256').update(token).digest())
+    .update(authMessage(transcript), 'utf8')
+    .digest('base64url')
 
 function setup(extra?: Record<string, string>) {
   const tokens = createTokenStore({ file: join(mkdtempSync(join(tmpdir(), 'walletd-auth-')), 'tokens.json') })
@@ -40,14 +60,18 @@ describe('createAuthenticator', () => {
     })
     expect(hello.params[0].serverNonce).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(JSON.parse(setup().auth.hello).params[0].serverNonce).not.toBe(hello.params[0].serverNonce)
-    await verifyHello(hello, identity.publicKey, parts)
+    verifiedTranscript(hello)
   })
 
   it('accepts a proof of a token with a JSON-RPC answer echoing the id (or null)', async () => {
     const { auth, token } = setup()
-    const { transcript } = await verifyHello(JSON.parse(auth.hello), identity.publicKey, parts)
-    const proof = await proveToken(token, transcript)
-    const request = JSON.parse(authRequest(proof))
+    const transcript = verifiedTranscript(JSON.parse(auth.hello))
+    const request = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'walletd_auth',
+      params: [{ proof: proveToken(token, transcript) }],
+    }
     const ok = auth.verify(JSON.stringify({ ...request, id: 7 }))
     expect(ok).toEqual({
       ok: true,
