@@ -136,6 +136,10 @@ describe('createKeyedLimiter', () => {
     expect(() => createKeyedLimiter({ maxKeys: 0, now: () => 0 })).toThrow(
       'maxKeys must be a positive integer.',
     )
+    const one = createKeyedLimiter({ maxKeys: 1, now: () => 0 })
+    one.take('a', spec)
+    one.take('b', spec)
+    expect(one.size).toBe(1)
   })
 
   it('after a refund the bucket is full again sooner: the sweep forgets it at its new fullAt', () => {
