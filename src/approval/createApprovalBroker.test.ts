@@ -1,7 +1,12 @@
-import { expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { ResourceUnavailableError } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
-import { type ApprovalInput, type BrokerEvent, createApprovalBroker } from './createApprovalBroker.js'
+import {
+  type ApprovalInput,
+  type BrokerEvent,
+  createApprovalBroker,
+  validate,
+} from './createApprovalBroker.js'
 import type { ApprovalDecision, ApprovalKind, ApprovalRequest, Approver } from './types.js'
 
 const A1 = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
@@ -330,5 +335,333 @@ test('close: pending requests are rejected with shutdown, and so is every later 
   expect((await p).decided).toMatchObject({ approved: false, reason: 'shutdown' })
   expect((await b.request(input('https://a.example'), signal())).decided).toMatchObject({
     reason: 'shutdown',
+  })
+})
+
+test('typed data and calls share the sign slot; other kinds have their own, named in the -32002', async () => {
+  const m = manualApprover()
+  const b = createApprovalBroker({ approvers: [m.approver], timeoutMs: 10_000 })
+  void b.request(input('https://a.example', 'message'), signal())
+  void b.request(input('https://a.example', 'connect'), signal())
+  await settle()
+  for (const kind of ['typedData', 'calls'] as ApprovalKind[]) {
+    const err = await b.request(input('https://a.example', kind), signal()).catch((e: unknown) => e)
+    expect(toJsonRpcError(err), kind).toMatchObject({ code: -32002, data: { kind: 'sign' } })
+  }
+  const err = await b.request(input('https://a.example', 'connect'), signal()).catch((e: unknown) => e)
+  expect(toJsonRpcError(err)).toEqual({
+    code: -32002,
+    message: "Request of type 'connect' already pending for origin https://a.example. Please wait.",
+    data: { kind: 'connect' },
+  })
+  expect(() => b.assertCanQueue('https://a.example', 'typedData')).toThrow(ResourceUnavailableError)
+  expect(() => b.assertCanQueue('https://b.example', 'typedData')).not.toThrow()
+  b.close()
+})
+
+test('assertCanQueue never refuses when only instant approvers decide; maxPending names the slot', async () => {
+  const policy: Approver = { name: 'policy', instant: true, decide: async () => ({ approved: true }) }
+  const instantOnly = createApprovalBroker({ approvers: [policy], timeoutMs: 1000 })
+  await instantOnly.request(input('https://a.example'), signal())
+  expect(() => instantOnly.assertCanQueue('https://a.example', 'message')).not.toThrow()
+  const external = createApprovalBroker({ approvers: [], external: true, timeoutMs: 10_000, maxPending: 1 })
+  void external.request(input('https://a.example', 'connect'), signal())
+  await settle()
+  expect(() => external.assertCanQueue('https://a.example', 'connect')).toThrow(ResourceUnavailableError)
+  const err = await external.request(input('https://b.example'), signal()).catch((e: unknown) => e)
+  expect(toJsonRpcError(err)).toMatchObject({ data: { kind: 'sign' } })
+  external.close()
+})
+
+test('an instant approver is asked once, outside the race; get, names and canDecide', async () => {
+  let asked = 0
+  const policy: Approver = {
+    name: 'policy',
+    instant: true,
+    decide: async () => {
+      asked++
+      return null as never
+    },
+  }
+  const m = manualApprover('terminal')
+  const b = createApprovalBroker({ approvers: [policy, m.approver], external: true, timeoutMs: 10_000 })
+  expect(b.approverNames).toEqual(['policy', 'terminal', 'cli'])
+  const p = b.request(input('https://a.example'), signal())
+  await settle()
+  expect(asked).toBe(1)
+  const id = b.pending()[0]!.id
+  expect(b.get(id)?.origin).toBe('https://a.example')
+  expect(b.get('nope')).toBeUndefined()
+  m.waiting[0]!.answer({ approved: true })
+  expect((await p).decided).toMatchObject({ approved: true, by: 'terminal' })
+  expect(b.canDecide).toBe(true)
+  b.close()
+  expect(b.canDecide).toBe(false)
+})
+
+test('cooldown counts only rejections a person made: not policy rules, timeouts or refusals without asking', async () => {
+  const answers: ApprovalDecision[] = [
+    { approved: false, reason: 'rejected', rule: 'deny-all' },
+    { approved: false, reason: 'timeout' },
+  ]
+  const cooled: [string, number][] = []
+  const b = createApprovalBroker({
+    approvers: [
+      { name: 'p', decide: async () => answers.shift() ?? { approved: false, reason: 'rejected' } },
+    ],
+    timeoutMs: 1000,
+    now: () => 100,
+    cooldownAfter: 1,
+    cooldownMs: 50,
+    onCooldown: (origin, until) => cooled.push([origin, until]),
+  })
+  const ask = async () => (await b.request(input('https://a.example'), signal())).decided
+  expect(await ask()).toMatchObject({ reason: 'rejected', rule: 'deny-all' })
+  expect(await ask()).toMatchObject({ reason: 'timeout' })
+  expect(cooled).toEqual([])
+  expect(await ask()).toMatchObject({ reason: 'rejected', asked: true })
+  expect(cooled).toEqual([['https://a.example', 150]])
+  expect(await ask()).toMatchObject({ reason: 'cooldown', asked: false })
+})
+
+test('onDecision hears every verdict; a throwing listener or subscriber changes nothing; unsubscribe', async () => {
+  const heard: string[] = []
+  const b = createApprovalBroker({
+    approvers: [approveAll],
+    timeoutMs: 1000,
+    onDecision: (request, decided) => {
+      heard.push(`${request.origin} ${decided.approved}`)
+      throw new Error('listener bug')
+    },
+  })
+  const events: string[] = []
+  b.subscribe(() => {
+    throw new Error('subscriber bug')
+  })
+  const off = b.subscribe((e) => events.push(e.type))
+  expect((await b.request(input('https://a.example'), signal())).decided.approved).toBe(true)
+  off()
+  await b.request(input('https://b.example'), signal())
+  expect(heard).toEqual(['https://a.example true', 'https://b.example true'])
+  expect(events).toEqual(['added', 'settled'])
+})
+
+test('an instant approver is bounded: cancelled with the connection, timed out, withdrawn after; a throw is an error', async () => {
+  const ended: string[] = []
+  const hanging: Approver = {
+    name: 'slow-policy',
+    instant: true,
+    decide: (_request, s) =>
+      new Promise(() => {
+        s.addEventListener('abort', () => ended.push((s.reason as Error).message), { once: true })
+      }),
+  }
+  const b = createApprovalBroker({ approvers: [hanging], timeoutMs: 30 })
+  expect((await b.request(input('https://a.example'), signal())).decided).toEqual({
+    approved: false,
+    reason: 'timeout',
+    by: 'walletd',
+    asked: true,
+  })
+  const c = new AbortController()
+  const p = b.request(input('https://b.example'), c.signal)
+  await settle()
+  c.abort()
+  expect((await p).decided).toMatchObject({ approved: false, reason: 'cancelled', asked: true })
+  expect(ended).toEqual(['timeout', 'cancelled'])
+
+  const seen: string[] = []
+  const quick: Approver = {
+    name: 'policy',
+    instant: true,
+    decide: async (_request, s) => {
+      s.addEventListener('abort', () => seen.push((s.reason as Error).message), { once: true })
+      return { approved: true }
+    },
+  }
+  await createApprovalBroker({ approvers: [quick], timeoutMs: 1000 }).request(
+    input('https://a.example'),
+    signal(),
+  )
+  expect(seen).toEqual(['withdrawn'])
+
+  const throwing: Approver = {
+    name: 'policy',
+    instant: true,
+    decide: async () => {
+      throw new Error('bad policy')
+    },
+  }
+  const t = createApprovalBroker({ approvers: [throwing], timeoutMs: 1000 })
+  expect((await t.request(input('https://a.example'), signal())).decided).toEqual({
+    approved: false,
+    reason: 'error',
+    by: 'walletd',
+    asked: false,
+  })
+  // An error of the instant approver is reported when the interactive ones all abstain too.
+  const abstain: Approver = { name: 'terminal', decide: async () => undefined }
+  const both = createApprovalBroker({ approvers: [throwing, abstain], timeoutMs: 1000 })
+  expect((await both.request(input('https://a.example'), signal())).decided).toMatchObject({
+    reason: 'error',
+  })
+})
+
+test('a request whose connection is already closed is cancelled without asking', async () => {
+  const c = new AbortController()
+  c.abort()
+  const m = manualApprover()
+  const b = createApprovalBroker({ approvers: [m.approver], timeoutMs: 1000 })
+  expect((await b.request(input('https://a.example'), c.signal)).decided).toEqual({
+    approved: false,
+    reason: 'cancelled',
+    by: 'walletd',
+    asked: false,
+  })
+  // Also when it closes while an instant approver decides.
+  const abstain: Approver = { name: 'policy', instant: true, decide: async () => undefined }
+  const d = new AbortController()
+  const withPolicy = createApprovalBroker({
+    approvers: [
+      {
+        ...abstain,
+        decide: async () => {
+          d.abort()
+          return undefined
+        },
+      },
+      m.approver,
+    ],
+    timeoutMs: 1000,
+  })
+  expect((await withPolicy.request(input('https://a.example'), d.signal)).decided).toMatchObject({
+    reason: 'cancelled',
+  })
+  expect(m.waiting).toHaveLength(0)
+})
+
+test('the other prompts learn why they ended: withdrawn after a rejection, shutdown on close', async () => {
+  const one = manualApprover('one')
+  const two = manualApprover('two')
+  const b = createApprovalBroker({ approvers: [one.approver, two.approver], timeoutMs: 10_000 })
+  const p = b.request(input('https://a.example'), signal())
+  await settle()
+  one.waiting[0]!.answer({ approved: false, reason: 'rejected' })
+  expect((await p).decided).toMatchObject({ reason: 'rejected', by: 'one' })
+  expect(two.waiting[0]!.ended).toBe('withdrawn')
+  const q = b.request(input('https://a.example'), signal())
+  await settle()
+  b.close()
+  expect((await q).decided).toEqual({ approved: false, reason: 'shutdown', by: 'walletd', asked: true })
+  expect([one.waiting[1]!.ended, two.waiting[1]!.ended]).toEqual(['shutdown', 'shutdown'])
+})
+
+test('an approver that throws at once, or answers null, abstains; all abstaining with an error → error', async () => {
+  const sync: Approver = {
+    name: 'sync',
+    decide: () => {
+      throw new Error('boom')
+    },
+  }
+  const nothing: Approver = { name: 'null', decide: async () => null as never }
+  const b = createApprovalBroker({ approvers: [sync, nothing], timeoutMs: 1000 })
+  expect((await b.request(input('https://a.example'), signal())).decided).toEqual({
+    approved: false,
+    reason: 'error',
+    by: 'walletd',
+    asked: false,
+  })
+})
+
+test('outside decisions: only with external on; a malformed rejection is still a rejection', async () => {
+  const m = manualApprover()
+  const internal = createApprovalBroker({ approvers: [m.approver], timeoutMs: 10_000 })
+  void internal.request(input('https://a.example'), signal())
+  await settle()
+  expect(internal.decide(internal.pending()[0]!.id, { approved: true })).toEqual({
+    ok: false,
+    error: 'unknown-request',
+  })
+  internal.close()
+  const b = createApprovalBroker({ approvers: [], external: true, timeoutMs: 10_000 })
+  const p = b.request(input('https://a.example'), signal())
+  await settle()
+  const r = b.decide(b.pending()[0]!.id, { approved: false, reason: 'bogus' as never })
+  expect(r).toEqual({ ok: true, decided: { approved: false, reason: 'rejected', by: 'cli', asked: true } })
+  expect((await p).decided).toMatchObject({ reason: 'rejected' })
+})
+
+describe('validate', () => {
+  const frozen = (kind: ApprovalKind = 'message', defaults = [A1]) =>
+    ({
+      ...input('https://a.example', kind).draft,
+      choices: kind === 'connect' ? { accounts: [A1, A2], defaults } : undefined,
+    }) as unknown as ApprovalRequest
+
+  test('approvals carry a rule (at most 128 characters); not asked is never set', () => {
+    expect(validate(frozen(), { approved: true, rule: 'r'.repeat(200) }, 'policy')).toEqual({
+      approved: true,
+      by: 'policy',
+      asked: true,
+      rule: 'r'.repeat(128),
+    })
+    expect(validate(frozen('connect'), { approved: true, rule: 'ci' }, 'policy')).toEqual({
+      approved: true,
+      accounts: [A1],
+      by: 'policy',
+      asked: true,
+      rule: 'ci',
+    })
+    expect(validate(frozen('connect'), { approved: true, accounts: [A2, A1], rule: 'ci' }, 'p')).toEqual({
+      approved: true,
+      accounts: [A2, A1],
+      by: 'p',
+      asked: true,
+      rule: 'ci',
+    })
+  })
+
+  test('connect choices: duplicates collapse; no defaults, non-strings or unknown accounts are invalid', () => {
+    const invalid = { approved: false, reason: 'invalid-decision', by: 'p', asked: true }
+    expect(
+      validate(frozen('connect'), { approved: true, accounts: [A1, A1.toLowerCase() as never] }, 'p'),
+    ).toEqual({
+      approved: true,
+      accounts: [A1],
+      by: 'p',
+      asked: true,
+    })
+    expect(validate(frozen('connect', []), { approved: true }, 'p')).toEqual(invalid)
+    expect(validate(frozen('connect'), { approved: true, accounts: [1 as never] }, 'p')).toEqual(invalid)
+    expect(validate(frozen('connect'), { approved: true, accounts: 'x' as never }, 'p')).toEqual(invalid)
+  })
+
+  test('rejections keep a known reason, a rule and a note (at most 200 characters); anything else is invalid', () => {
+    expect(
+      validate(
+        frozen(),
+        { approved: false, reason: 'timeout', rule: 'night', note: 'n'.repeat(300) } as never,
+        'p',
+      ),
+    ).toEqual({
+      approved: false,
+      reason: 'timeout',
+      by: 'p',
+      asked: true,
+      rule: 'night',
+      note: 'n'.repeat(200),
+    })
+    expect(validate(frozen(), { approved: false, note: 42 } as never, 'p')).toEqual({
+      approved: false,
+      reason: 'rejected',
+      by: 'p',
+      asked: true,
+    })
+    expect(validate(frozen(), null, 'p')).toEqual({
+      approved: false,
+      reason: 'invalid-decision',
+      by: 'p',
+      asked: true,
+    })
   })
 })

@@ -79,4 +79,89 @@ describe('createKeyedLimiter', () => {
     expect(limiter.delete('a')).toBe(true)
     expect(limiter.size).toBe(0)
   })
+
+  it('at maxKeys, a key used again gets a second chance and the oldest unused key is evicted', () => {
+    const clock = fakeClock()
+    const one = toTierSpec({ burst: 1, perSecond: 1 })
+    const limiter = createKeyedLimiter({ maxKeys: 3, now: clock.now })
+    for (const k of ['a', 'b', 'c']) limiter.take(k, one)
+    limiter.commit('a', one) // used again (and in debt)
+    limiter.take('d', one)
+    expect(limiter.size).toBe(3)
+    expect(limiter.check('a', one)).not.toBeNull()
+    expect(limiter.check('b', one)).toBeNull() // forgotten: a full bucket again
+    expect(limiter.check('c', one)).not.toBeNull()
+  })
+
+  it('when every key was used again, the oldest is evicted after its second chance', () => {
+    const clock = fakeClock()
+    const one = toTierSpec({ burst: 1, perSecond: 1 })
+    const limiter = createKeyedLimiter({ maxKeys: 3, now: clock.now })
+    for (const k of ['a', 'b', 'c']) {
+      limiter.take(k, one)
+      limiter.commit(k, one)
+    }
+    limiter.take('d', one)
+    expect(limiter.check('a', one)).toBeNull()
+    for (const k of ['b', 'c', 'd']) expect(limiter.check(k, one)).not.toBeNull()
+  })
+
+  it('second chances are bounded: with more used keys than chances, the ninth in line is evicted', () => {
+    const clock = fakeClock()
+    const one = toTierSpec({ burst: 1, perSecond: 1 })
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`)
+    const limiter = createKeyedLimiter({ maxKeys: keys.length, now: clock.now })
+    for (const k of keys) {
+      limiter.take(k, one)
+      limiter.commit(k, one)
+    }
+    limiter.take('new', one)
+    expect(limiter.size).toBe(keys.length)
+    expect(keys.filter((k) => limiter.check(k, one) === null)).toEqual(['k8'])
+  })
+
+  it('refund gives a token back to a known key and ignores an unknown one', () => {
+    const clock = fakeClock()
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    limiter.take('a', spec)
+    limiter.take('a', spec)
+    expect(limiter.check('a', spec)).not.toBeNull()
+    limiter.refund('a', spec)
+    expect(limiter.check('a', spec)).toBeNull()
+    limiter.refund('unknown', spec)
+    expect(limiter.size).toBe(1)
+  })
+
+  it('maxKeys must be a positive integer', () => {
+    expect(() => createKeyedLimiter({ maxKeys: 0, now: () => 0 })).toThrow(
+      'maxKeys must be a positive integer.',
+    )
+    const one = createKeyedLimiter({ maxKeys: 1, now: () => 0 })
+    one.take('a', spec)
+    one.take('b', spec)
+    expect(one.size).toBe(1)
+  })
+
+  it('after a refund the bucket is full again sooner: the sweep forgets it at its new fullAt', () => {
+    const clock = fakeClock()
+    // Burst tier: one token per 100 s; minute tier: one per 10 s. fullAt follows the slowest tier.
+    const slow = toTierSpec({ burst: 2, perSecond: 0.01, perMinute: 6 })
+    const limiter = createKeyedLimiter({ maxKeys: 10, now: clock.now })
+    limiter.take('b', slow)
+    limiter.take('a', slow)
+    limiter.take('a', slow)
+    limiter.refund('a', slow)
+    clock.advance(99_999)
+    expect(limiter.sweep()).toBe(0) // b is full again at 100 s, not at 10 s (the minute tier)
+    clock.advance(1)
+    expect(limiter.sweep()).toBe(2) // b, then a (given its token back: as full as b)
+    limiter.take('a', slow)
+    limiter.take('a', slow)
+    limiter.refund('a', slow)
+    expect(limiter.sweep()).toBe(0)
+    clock.advance(99_999)
+    expect(limiter.sweep()).toBe(0)
+    clock.advance(1)
+    expect(limiter.sweep()).toBe(1)
+  })
 })

@@ -41,6 +41,7 @@ export function createRefusalLog({
       if (entry === undefined) {
         if (keys.size >= maxKeys) {
           const oldest = keys.keys().next()
+          // Stryker disable next-line ConditionalExpression: at maxKeys (≥ 1) the map is never empty
           if (!oldest.done) keys.delete(oldest.value)
         }
         entry = { loggedAt: Number.NEGATIVE_INFINITY, pending: 0 }

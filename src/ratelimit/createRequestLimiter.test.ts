@@ -279,3 +279,155 @@ describe('createRequestLimiter', () => {
     }
   })
 })
+
+describe('createRequestLimiter: refunds, named budgets, the domain cache and the longest wait', () => {
+  it('refund gives the origin, domain and global tokens back', () => {
+    const clock = clockAt()
+    const limiter = createRequestLimiter({
+      config: config({ global: { burst: 3, perSecond: 0.001 } }),
+      now: clock.now,
+    })
+    const r = req('https://a.app.example', 'sign', 'eth_sign')
+    expect(limiter.take(r).ok).toBe(true)
+    expect(limitOf(limiter.take(r))).toBe('origin:sign:perSecond')
+    limiter.refund(r)
+    expect(limiter.take(r).ok).toBe(true)
+    // The domain got its token back too: a sibling's sign budget is the domain's (factor 2: 2 tokens).
+    limiter.refund(r)
+    expect(limiter.take(req('https://b.app.example', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(limiter.take(req('https://c.app.example', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(limitOf(limiter.take(req('https://d.app.example', 'sign', 'eth_sign')))).toBe(
+      'domain:sign:perSecond',
+    )
+    // Global: 3 tokens, one given back: a, b, c spent three, so one more origin passes, then none.
+    expect(limiter.take(req('https://other.example', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(limitOf(limiter.take(req('https://third.example', 'sign', 'eth_sign')))).toBe('global:perSecond')
+    // A refund never fills a bucket past its capacity.
+    const fresh = createRequestLimiter({ config: config(), now: clock.now })
+    const e = req('https://e.example', 'sign', 'eth_sign')
+    expect(fresh.take(e).ok).toBe(true)
+    for (let i = 0; i < 5; i++) fresh.refund(e)
+    expect(fresh.take(e).ok).toBe(true)
+    expect(limitOf(fresh.take(e))).toBe('origin:sign:perSecond')
+  })
+
+  it('refund for an origin that is its own domain (no domain bucket) still refunds the origin', () => {
+    const clock = clockAt()
+    const limiter = createRequestLimiter({ config: config(), now: clock.now })
+    const r = req('token:cli', 'sign', 'eth_sign')
+    expect(limiter.take(r).ok).toBe(true)
+    expect(limiter.take(r).ok).toBe(false)
+    limiter.refund(r)
+    expect(limiter.take(r).ok).toBe(true)
+    expect(limiter.stats()).toMatchObject({ originKeys: 1, domainKeys: 0 })
+  })
+
+  it('a named budget is its own bucket, apart from the class and the method', () => {
+    const clock = clockAt()
+    const limiter = createRequestLimiter({
+      config: config(),
+      now: clock.now,
+      extraBudgets: { unlock: { burst: 1, perSecond: 0.5 } },
+    })
+    const named = { ...req('https://app.example', 'read', 'eth_call'), budget: 'unlock' }
+    expect(limiter.take(named).ok).toBe(true)
+    expect(limiter.take(named)).toEqual({ ok: false, retryAfterMs: 2000, limit: 'origin:unlock:perSecond' })
+    // The read class is untouched; an unknown budget name falls back to the class.
+    expect(drain(() => limiter.take(req('https://app.example')))).toBe(5)
+    expect(limitOf(limiter.take({ ...req('https://app.example'), budget: 'nope' }))).toBe(
+      'origin:read:perSecond',
+    )
+  })
+
+  it('looks up the registrable domain once per origin and counts the cache', () => {
+    const clock = clockAt()
+    const seen: string[] = []
+    const limiter = createRequestLimiter({
+      config: config(),
+      now: clock.now,
+      domainOf: (origin) => {
+        seen.push(origin)
+        return 'app.example'
+      },
+    })
+    for (let i = 0; i < 3; i++) limiter.take(req('https://a.app.example'))
+    limiter.take(req('https://b.app.example'))
+    expect(seen).toEqual(['https://a.app.example', 'https://b.app.example'])
+    expect(limiter.stats().cachedDomains).toBe(2)
+  })
+
+  it('the domain cache forgets its oldest origin at maxKeys', () => {
+    const clock = clockAt()
+    const seen: string[] = []
+    const limiter = createRequestLimiter({
+      config: config({ maxKeys: 2 }),
+      now: clock.now,
+      domainOf: (origin) => {
+        seen.push(origin)
+        return null
+      },
+    })
+    for (const o of ['https://a.example', 'https://b.example', 'https://c.example', 'https://b.example'])
+      limiter.take(req(o))
+    expect(limiter.stats().cachedDomains).toBe(2)
+    limiter.take(req('https://a.example'))
+    expect(seen).toEqual(['https://a.example', 'https://b.example', 'https://c.example', 'https://a.example'])
+  })
+
+  it('on a tie between origin and domain the origin is named; a longer origin wait wins over the domain', () => {
+    const clock = clockAt()
+    // domainFactor 1: the domain bucket equals the origin bucket, so both refuse with the same wait.
+    const tie = createRequestLimiter({ config: config({ domainFactor: 1 }), now: clock.now })
+    expect(drain(() => tie.take(req('https://a.app.example')))).toBe(5)
+    expect(tie.take(req('https://a.app.example'))).toEqual({
+      ok: false,
+      retryAfterMs: 1000,
+      limit: 'origin:read:perSecond',
+    })
+    expect(limitOf(tie.take(req('https://b.app.example')))).toBe('domain:read:perSecond')
+    // domainFactor 2: two drained origins empty the domain, which refills twice as fast.
+    const two = createRequestLimiter({ config: config(), now: clock.now })
+    expect(drain(() => two.take(req('https://a.app.example')))).toBe(5)
+    expect(drain(() => two.take(req('https://b.app.example')))).toBe(5)
+    expect(two.take(req('https://a.app.example'))).toEqual({
+      ok: false,
+      retryAfterMs: 1000,
+      limit: 'origin:read:perSecond',
+    })
+    expect(two.take(req('https://c.app.example'))).toEqual({
+      ok: false,
+      retryAfterMs: 500,
+      limit: 'domain:read:perSecond',
+    })
+  })
+
+  it('the global bucket is named when its wait is the longest, and not on a tie or a shorter wait', () => {
+    const clock = clockAt()
+    const tie = createRequestLimiter({
+      config: config({ global: { burst: 1, perSecond: 0.1 } }),
+      now: clock.now,
+    })
+    expect(tie.take(req('token:cli', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(tie.take(req('token:cli', 'sign', 'eth_sign'))).toEqual({
+      ok: false,
+      retryAfterMs: 10_000,
+      limit: 'origin:sign:perSecond',
+    })
+    const shorter = createRequestLimiter({
+      config: config({ global: { burst: 1, perSecond: 1 } }),
+      now: clock.now,
+    })
+    expect(shorter.take(req('token:cli', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(limitOf(shorter.take(req('token:cli', 'sign', 'eth_sign')))).toBe('origin:sign:perSecond')
+    const longest = createRequestLimiter({
+      config: config({ global: { burst: 1, perSecond: 0.01 } }),
+      now: clock.now,
+    })
+    expect(longest.take(req('token:cli', 'sign', 'eth_sign')).ok).toBe(true)
+    expect(longest.take(req('token:cli', 'sign', 'eth_sign'))).toEqual({
+      ok: false,
+      retryAfterMs: 100_000,
+      limit: 'global:perSecond',
+    })
+  })
+})

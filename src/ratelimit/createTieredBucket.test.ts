@@ -78,4 +78,63 @@ describe('createTieredBucket', () => {
     expect(() => toTierSpec({ burst: 3, perSecond: 1 }, 0.5)).toThrow(RangeError)
     expect(() => toTierSpec({ burst: 3, perSecond: Number.POSITIVE_INFINITY })).toThrow(RangeError)
   })
+
+  it('a clock that steps back refills nothing and takes nothing away', () => {
+    const clock = fakeClock(10_000)
+    const bucket = createTieredBucket({ tiers: { burst: 3, perSecond: 1 }, now: clock.now })
+    bucket.take()
+    bucket.take()
+    clock.advance(-5000)
+    expect(bucket.tokens()).toEqual([1])
+    // `last` stays ahead: refill resumes from the later time, not from the stepped-back one.
+    clock.advance(5500)
+    expect(bucket.tokens()).toEqual([1.5])
+  })
+
+  it('names the tier with the longest wait whichever position it has, and the first one on a tie', () => {
+    const clock = fakeClock()
+    // Burst tier: one token per 100 s; minute tier: one per 30 s.
+    const slowBurst = createTieredBucket({
+      tiers: { burst: 2, perSecond: 0.01, perMinute: 2 },
+      now: clock.now,
+    })
+    slowBurst.take()
+    slowBurst.take()
+    expect(slowBurst.take()).toEqual({ retryAfterMs: 100_000, tier: 'perSecond' })
+    // Both tiers: one token per 30 s.
+    const tie = createTieredBucket({ tiers: { burst: 2, perSecond: 1 / 30, perMinute: 2 }, now: clock.now })
+    tie.take()
+    tie.take()
+    expect(tie.take()).toEqual({ retryAfterMs: 30_000, tier: 'perSecond' })
+  })
+
+  it('takes several tokens at once, up to the smallest capacity', () => {
+    const clock = fakeClock()
+    const bucket = createTieredBucket({ tiers: { burst: 2, perSecond: 1, perMinute: 10 }, now: clock.now })
+    expect(() => bucket.take(3)).toThrow(/at most the smallest capacity \(2\)/)
+    expect(() => bucket.check(0)).toThrow(RangeError)
+    expect(bucket.take(2)).toBeNull()
+    expect(bucket.tokens()).toEqual([0, 8])
+  })
+
+  it('accepts a prepared spec (a scaled one keeps its scale) and hands out copies of its tokens', () => {
+    const clock = fakeClock()
+    const bucket = createTieredBucket({ tiers: toTierSpec({ burst: 1, perSecond: 1 }, 3), now: clock.now })
+    expect(bucket.tiers).toEqual(['perSecond'])
+    const tokens = bucket.tokens()
+    tokens[0] = 0
+    for (let i = 0; i < 3; i++) expect(bucket.take()).toBeNull()
+    expect(bucket.take()).not.toBeNull()
+  })
+
+  it('toTierSpec refuses capacities below 1 and non-positive rates, saying which tier', () => {
+    expect(() => toTierSpec({ burst: 0.5, perSecond: 1 })).toThrow(
+      'Rate tier perSecond must have a finite capacity ≥ 1 and a positive rate.',
+    )
+    expect(() => toTierSpec({ burst: 2, perSecond: 0 })).toThrow(/perSecond/)
+    expect(() => toTierSpec({ burst: 2, perSecond: 1, perMinute: 0.5 })).toThrow(/perMinute/)
+    expect(() => toTierSpec({ burst: 2, perSecond: 1 }, 0.5)).toThrow(
+      'Rate tier factor must be a finite number ≥ 1.',
+    )
+  })
 })

@@ -29,7 +29,7 @@ const EPSILON = 1e-7
 
 const PERIOD_MS: Record<TierName, number> = { perSecond: 1_000, perMinute: 60_000, perHour: 3_600_000 }
 
-const positiveFinite = (n: number) => typeof n === 'number' && Number.isFinite(n) && n > 0
+const positiveFinite = (n: number) => Number.isFinite(n) && n > 0
 
 /**
  * Turns a configured tier set into a spec. The burst bucket has capacity `burst` and refills
@@ -87,6 +87,7 @@ export function bucketRefusal(spec: TierSpec, state: BucketState, cost = 1): Ref
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!
     if (t >= cost - EPSILON) continue
+    // Stryker disable next-line ArithmeticOperator: EPSILON/2 vs 2·EPSILON differs only within 1e-7 of a token
     const w = Math.max(1, Math.ceil((cost - EPSILON / 2 - t) / spec.perMs[i]!))
     if (w > wait) {
       wait = w

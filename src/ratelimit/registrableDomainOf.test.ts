@@ -25,6 +25,8 @@ describe('registrableDomainOf', () => {
     'http://[::1]:8080',
     'https://co.uk',
     'chrome-extension://abcdef',
+    'wss://a.evil.example',
+    'ftp://files.example.com',
     'null',
     'https://',
   ])('%s is its own budget (null)', (origin) => {

@@ -17,9 +17,16 @@ export function registrableDomainOf(origin: string): string | null {
   } catch {
     return null
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: explicit; tldts gives these no domain either
   if (hostname === '' || hostname === 'localhost') return null
   if (hostname.endsWith('.localhost')) return 'localhost'
-  const parsed = parse(hostname, { allowPrivateDomains: false, extractHostname: false })
+  // Stryker disable next-line ObjectLiteral: the defaults are the same (no private suffixes); extractHostname only skips work
+  const parsed = parse(hostname, {
+    allowPrivateDomains: false,
+    // Stryker disable next-line BooleanLiteral: we pass a hostname already; extracting again changes nothing
+    extractHostname: false,
+  })
+  // Stryker disable next-line ConditionalExpression: explicit; tldts gives an IP no domain either
   if (parsed.isIp) return null
   return parsed.domain ?? null
 }

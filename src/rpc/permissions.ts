@@ -57,6 +57,7 @@ export function connectableAccounts(services: Services): readonly Address[] {
  */
 export function connectDraft(ctx: ResolvedContext, services: Services): ApprovalDraft<readonly Address[]> {
   const accounts = connectableAccounts(services)
+  // Stryker disable next-line ArrayDeclaration: any placeholder matches no unlocked account either
   const last = (ctx.session.lastAccounts ?? []).flatMap(
     (a) => accounts.find((x) => x.toLowerCase() === a.toLowerCase()) ?? [],
   )

@@ -106,3 +106,15 @@ describe('createAuthGate', () => {
       expect(open.check(`wdt_${'B'.repeat(43)}`, null)).toMatchObject({ status: 401 })
   })
 })
+
+describe('createAuthGate: reasons and log lines', () => {
+  test('an empty token is missing; each line says whether failures were throttled', async () => {
+    const { gate, clock, sink, metrics } = setup({ burst: 1, perSecond: 0.001 })
+    expect(gate.check('', null)).toMatchObject({ status: 401, reason: 'missing' })
+    expect(JSON.parse(sink.lines[0]!)).toMatchObject({ lastReason: 'missing', throttled: false })
+    clock.advance(10_000)
+    expect(gate.check('', null)).toMatchObject({ status: 429, reason: 'missing' })
+    expect(JSON.parse(sink.lines[1]!)).toMatchObject({ lastReason: 'missing', throttled: true })
+    expect(await failures(metrics)).toEqual({ missing: 2 })
+  })
+})

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,4 +149,57 @@ test('a token made with url verifies in a path; others do not; url and origins d
   expect(() => store.create('both', { url: true, origins: ['https://a.example'] })).toThrow(/cannot be bound/)
   store.revoke('cli')
   expect(store.verifyUrl(urlToken)).toBeNull()
+})
+
+test('replacing a token retires the old one; revoking one keeps the others', () => {
+  const store = createTokenStore({ file: file() })
+  const old = store.create('host').token
+  const other = store.create('other').token
+  const fresh = store.create('host', { replace: true }).token
+  expect(store.verify(old, null)).toBeNull()
+  expect(store.verify(fresh, null)).toBe('host')
+  expect(store.list().map((t) => t.name)).toEqual(['other', 'host'])
+  expect(store.revoke('host')).toBe(true)
+  expect(store.verify(other, null)).toBe('other')
+  expect(store.list().map((t) => t.name)).toEqual(['other'])
+})
+
+test('an empty origin list binds nothing: the token speaks for any origin, and may be a URL token', () => {
+  const store = createTokenStore({ file: file() })
+  const { token, info } = store.create('any', { origins: [] })
+  expect(info.origins).toBeNull()
+  expect(store.verify(token, 'https://x.example')).toBe('any')
+  const url = store.create('link', { url: true, origins: [] })
+  expect(store.verifyUrl(url.token)).toBe('link')
+})
+
+test('verifyProof: an HMAC of the message keyed by the token hash, canonical, 32 bytes, for an allowed origin', () => {
+  const store = createTokenStore({ file: file() })
+  const { token } = store.create('bound', { origins: ['https://app.example'] })
+  const prove = (t: string, message: string) =>
+    createHmac('sha256', createHash('sha256').update(t).digest()).update(message, 'utf8').digest('base64url')
+  const proof = prove(token, 'hello ✓')
+  expect(store.verifyProof(proof, 'hello ✓', 'https://app.example')).toBe('bound')
+  expect(store.verifyProof(proof, 'hello ✓', 'https://evil.example')).toBeNull()
+  expect(store.verifyProof(proof, 'other', 'https://app.example')).toBeNull()
+  expect(store.verifyProof(proof.slice(0, 40), 'hello ✓', 'https://app.example')).toBeNull()
+  expect(store.verifyProof(`${proof}=`, 'hello ✓', 'https://app.example')).toBeNull()
+  expect(store.verifyProof('', 'hello ✓', 'https://app.example')).toBeNull()
+})
+
+test('records without a well-formed hash are dropped on load (not listed, never matched)', () => {
+  const f = file()
+  const store = createTokenStore({ file: f })
+  store.create('good')
+  const saved = JSON.parse(readFileSync(f, 'utf8')) as { tokens: Record<string, unknown>[] }
+  saved.tokens.push(
+    { name: 'nohash', createdAt: 1, origins: null },
+    { name: 'short', hash: 'ab', createdAt: 1, origins: null },
+  )
+  writeFileSync(f, JSON.stringify(saved))
+  expect(
+    createTokenStore({ file: f })
+      .list()
+      .map((t) => t.name),
+  ).toEqual(['good'])
 })

@@ -36,21 +36,26 @@ export function createSessionStore({
   const sessions = new Map<string, Session>()
   const listeners = new Set<(change: SessionChange) => void>()
 
+  // Stryker disable next-line ConditionalExpression: without a file, reading undefined throws and is ignored alike
   if (file) {
     let raw: string | undefined
     try {
+      // Stryker disable next-line StringLiteral: JSON.parse takes a Buffer as well
       raw = readFileSync(file, 'utf8')
     } catch {}
     if (raw) {
       try {
         const parsed = JSON.parse(raw) as { sessions?: unknown }
+        // Stryker disable next-line ConditionalExpression,StringLiteral: iterating a non-array throws into the same catch; the message is never shown
         if (!Array.isArray(parsed.sessions)) throw new Error('no sessions array')
         for (const s of parsed.sessions as Session[]) {
           if (
+            // Stryker disable next-line OptionalChaining: a null entry throws into the same catch
             typeof s?.origin !== 'string' ||
             !Array.isArray(s.accounts) ||
             !Number.isSafeInteger(s.chainId)
           ) {
+            // Stryker disable next-line StringLiteral: the message is never shown (the catch sets the file aside)
             throw new Error('malformed session')
           }
           sessions.set(s.origin, { ...s, accounts: [...s.accounts] })

@@ -69,4 +69,31 @@ describe('normalizeOrigin', () => {
     const b = normalizeOrigin('https://app.uniswap.org.evil.example')
     expect(a.ok && b.ok && a.origin !== b.origin).toBe(true)
   })
+
+  test.each([
+    [undefined, 'missing'],
+    [['https://app.example'], 'multiple Origin headers'],
+    ['', 'empty or oversized'],
+    [`https://${'a'.repeat(2041)}`, 'empty or oversized'],
+    ['https://app.example, https://evil.example', 'whitespace, comma or control characters'],
+    ['https://app\u0000.example', 'whitespace, comma or control characters'],
+    ['null', 'opaque origin (null)'],
+    ['https//app.example', 'not a URL'],
+    ['ftp://app.example', 'scheme ftp: not allowed'],
+    ['https://user@app.example', 'userinfo not allowed'],
+    ['https://:pw@app.example', 'userinfo not allowed'],
+    ['https://app.example/x', 'an origin has no path, query or fragment'],
+    ['https://app.example?x', 'an origin has no path, query or fragment'],
+    ['https://app.example#x', 'an origin has no path, query or fragment'],
+    ['https://app.example.', 'bad host'],
+    ['https://app.example/', 'an origin has no path'],
+    ['http://app.example', 'insecure origin: http is only allowed for loopback hosts'],
+  ])('refuses %j: %s', (input, reason) => {
+    expect(normalizeOrigin(input as string | string[] | undefined)).toEqual({ ok: false, reason })
+  })
+
+  test('accepts an Origin header of exactly 2048 characters', () => {
+    const header = `https://${'a'.repeat(2040)}`
+    expect(normalizeOrigin(header)).toEqual({ ok: true, origin: header })
+  })
 })

@@ -104,4 +104,53 @@ describe('createNonceManager', () => {
     await nonces.withNonces(key, { pending: async () => 8 }, async () => ({ used: 0, result: null }))
     expect(nonces.peek(key)).toBe(8)
   })
+
+  it('the remembered counter is trusted for exactly rememberMs, and peek says the same', async () => {
+    let t = 0
+    const nonces = createNonceManager({ rememberMs: 1000, now: () => t })
+    const lagging = async () => 5
+    expect(nonces.peek(key)).toBeUndefined()
+    await nonces.withNonce(key, { pending: lagging }, async (n) => n)
+    t = 999
+    expect(nonces.peek(key)).toBe(6)
+    expect(await nonces.withNonce(key, { pending: lagging }, async (n) => n)).toBe(6)
+    t = 999 + 1000 // exactly rememberMs after the last send: no longer trusted
+    expect(nonces.peek(key)).toBeUndefined()
+    expect(await nonces.withNonce(key, { pending: lagging }, async (n) => n)).toBe(5)
+  })
+
+  it('one counter per chain and account, whatever the address case', async () => {
+    const nonces = createNonceManager()
+    const lower = { chainId: 1, address: key.address.toLowerCase() as `0x${string}` }
+    await nonces.withNonce(key, { pending: async () => 3 }, async (n) => n)
+    expect(nonces.peek(lower)).toBe(4)
+    expect(await nonces.withNonce(lower, { pending: async () => 3 }, async (n) => n)).toBe(4)
+    expect(nonces.peek({ ...key, chainId: 2 })).toBeUndefined()
+  })
+
+  it('busy counts accounts with a send in progress', async () => {
+    const nonces = createNonceManager()
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const first = nonces.withNonce(key, { pending: async () => 0 }, () => gate)
+    const second = nonces.withNonce(key, { pending: async () => 0 }, async (n) => n)
+    await new Promise((r) => setImmediate(r))
+    expect(nonces.busy()).toBe(1)
+    release()
+    await first
+    expect(await second).toBe(1)
+    expect(nonces.busy()).toBe(0)
+  })
+
+  it('refuses a pending count that is not a non-negative safe integer, with a message', async () => {
+    const nonces = createNonceManager()
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      await expect(nonces.withNonce(key, { pending: async () => bad }, async (n) => n)).rejects.toThrow(
+        'invalid pending nonce from upstream',
+      )
+    }
+    expect(await nonces.withNonce(key, { pending: async () => 0 }, async (n) => n)).toBe(0)
+  })
 })

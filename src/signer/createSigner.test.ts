@@ -277,3 +277,72 @@ describe('createSigner', () => {
     })
   })
 })
+
+describe('createSigner: refusals say what and why', () => {
+  const signer = make({ privateKeys: [k0, k1, k0], workers: 0 })
+  const base = {
+    type: 'eip1559',
+    nonce: 0,
+    to: a1.address,
+    gas: 21000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  }
+
+  it('holds a key given twice once', () => {
+    expect(signer.accounts()).toEqual([a0.address, a1.address])
+  })
+
+  it('names the account it does not hold', async () => {
+    await expect(
+      signer.signMessage('0x000000000000000000000000000000000000dEaD', { raw: '0x00' }),
+    ).rejects.toThrow('The account 0x000000000000000000000000000000000000dEaD is not unlocked in walletd.')
+  })
+
+  it('refuses a chain id that is missing, zero, negative or not an integer; signs chain id 1', async () => {
+    for (const chainId of [undefined, 0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
+      await expect(
+        signer.signTransaction(a0.address, { ...base, chainId } as TransactionSerializable),
+        String(chainId),
+      ).rejects.toThrow('Internal error: refusing to sign a transaction without a chain id (EIP-155).')
+    }
+    const tx = { ...base, chainId: 1 } as TransactionSerializable
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(tx))
+  })
+
+  it('refuses an authorization list, but not a transaction that merely has the key unset', async () => {
+    await expect(
+      signer.signTransaction(a0.address, {
+        ...base,
+        type: 'eip7702',
+        chainId: 1,
+        authorizationList: [],
+      } as never),
+    ).rejects.toThrow('Internal error: refusing to sign an EIP-7702 authorization list.')
+    const tx = { ...base, chainId: 1, authorizationList: undefined } as TransactionSerializable
+    const { authorizationList: _unset, ...plain } = tx as TransactionSerializable & {
+      authorizationList?: unknown
+    }
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(plain as never))
+  })
+
+  it('an engine failure is an InternalError that says which kind of signature failed', async () => {
+    const bad = make({ privateKeys: [k0], workers: 0, loadEngine: async () => faultyEngine('flip-r') })
+    const details = async (p: Promise<unknown>) => {
+      const err = (await p.catch((e: unknown) => e)) as { shortMessage: string; details?: string }
+      expect(err.shortMessage).toBe('Internal error: the signature did not verify; nothing was signed.')
+      return String(err.details)
+    }
+    expect(await details(bad.signMessage(a0.address, { raw: '0x01' }))).toMatch(/^message: ./)
+    expect(await details(bad.signTypedData(a0.address, typedData))).toMatch(/^typed data: ./)
+    expect(await details(bad.signTransaction(a0.address, { ...base, chainId: 1 } as never))).toMatch(
+      /^transaction: ./,
+    )
+  })
+
+  it('recoverTransactionSigner refuses an unsigned transaction', async () => {
+    const { serializeTransaction } = await import('viem/utils')
+    const unsigned = serializeTransaction({ ...base, chainId: 1 } as TransactionSerializable)
+    await expect(recoverTransactionSigner(unsigned)).rejects.toThrow('Internal error: unsigned transaction.')
+  })
+})

@@ -439,4 +439,47 @@ describe('createPolicyApprover', () => {
     t = 10_001
     expect(await approver.decide(request(tx()), signal)).toEqual({ approved: true, rule: 'capped' })
   })
+
+  test('the spend window keeps earlier spends for the whole period, counts fees, and ends exactly at the period', async () => {
+    let t = 0
+    const p = policy([
+      {
+        name: 'capped',
+        action: 'approve',
+        chainIds: [31337],
+        spend: { maxWei: String(3n * ETH), periodSeconds: 10 },
+      },
+    ])
+    const approver = createPolicyApprover({ policy: p, hash: 'h', now: () => t })
+    const signal = new AbortController().signal
+    const send = () => approver.decide(request(tx({ maxFeeWei: ETH / 2n })), signal)
+    expect(await send()).toEqual({ approved: true, rule: 'capped' }) // t=0: 1.5 ETH
+    t = 5_000
+    expect(await send()).toEqual({ approved: true, rule: 'capped' }) // t=5 s: 3 ETH in the window
+    t = 9_999
+    expect(await send()).toMatchObject({ approved: false, rule: 'capped' })
+    t = 10_000 // the t=0 spend leaves the window: 1.5 ETH spent
+    expect(await send()).toEqual({ approved: true, rule: 'capped' })
+  })
+
+  test('the outflow window keeps earlier outflows for the whole period', async () => {
+    let t = 0
+    const p = policy([
+      {
+        name: 'per-hour',
+        action: 'approve',
+        chainIds: [31337],
+        maxOutflowPerPeriod: [{ token: TOKEN, amount: '10', periodSeconds: 3600 }],
+      },
+    ])
+    const approver = createPolicyApprover({ policy: p, hash: 'h', now: () => t })
+    const signal = new AbortController().signal
+    const send = (amount: bigint) =>
+      approver.decide(request(tx({ simulation: simulated({ tokenChanges: [tokenOut(amount)] }) })), signal)
+    expect(await send(6n)).toEqual({ approved: true, rule: 'per-hour' })
+    t = 1_800_000
+    expect(await send(4n)).toEqual({ approved: true, rule: 'per-hour' })
+    t = 3_000_000
+    expect(await send(1n)).toEqual({ approved: false, reason: 'rejected', rule: 'per-hour' })
+  })
 })

@@ -16,6 +16,7 @@ export const walletRequestPermissions = defineMethod({
     prepare: async ({ ctx, services }) => connectDraft(ctx, services),
   },
   handler: async ({ ctx, services, approved }) => {
+    // Stryker disable next-line ConditionalExpression: this method always asks, so the handler only runs approved
     if (approved)
       services.sessions.grantAccounts(ctx.conn.origin, [...(approved.accounts ?? approved.prepared)])
     return permissionsOf(services.sessions.peek(ctx.conn.origin))

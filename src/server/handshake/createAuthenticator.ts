@@ -64,10 +64,11 @@ export function createAuthenticator(options: CreateAuthenticatorOptions): Authen
       } catch {
         return refuse(null, 'the first message is not JSON')
       }
+      // JSON `null` (or a bare string, number…) is no message: read nothing from it.
+      if (typeof msg !== 'object' || msg === null)
+        return refuse(null, 'the first message is not walletd_auth')
       const id = typeof msg.id === 'string' && msg.id.length > PROOF_ID_MAX ? null : msg.id
-      if (typeof msg !== 'object' || msg === null || msg.method !== 'walletd_auth') {
-        return refuse(id, 'the first message is not walletd_auth')
-      }
+      if (msg.method !== 'walletd_auth') return refuse(id, 'the first message is not walletd_auth')
       const proof = Array.isArray(msg.params)
         ? (msg.params[0] as { proof?: unknown } | undefined)?.proof
         : undefined
