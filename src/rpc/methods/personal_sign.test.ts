@@ -50,6 +50,22 @@ describe('personal_sign', () => {
     expect(seen[2]!.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/RLP/)])
   })
 
+  it('takes the account in either single case (EIP-55: no checksum), refuses a wrong mixed-case checksum', async () => {
+    const h = createSigningHarness()
+    const upper = `0x${a1.address.slice(2).toUpperCase()}`
+    expect((await h.call('personal_sign', ['0x68656c6c6f', upper])).result).toBe(
+      await a1.signMessage({ message: 'hello' }),
+    )
+    // [address, message] with the address in capitals is recognised too.
+    expect((await h.call('personal_sign', [upper, '0x68656c6c6f'])).result).toBe(
+      await a1.signMessage({ message: 'hello' }),
+    )
+    const flipped = a1.address.replace(/[a-fA-F]/, (c) =>
+      c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase(),
+    )
+    expect((await h.call('personal_sign', ['0x68656c6c6f', flipped])).error?.code).toBe(-32602)
+  })
+
   it('accepts [address, message] like MetaMask, with a warning', async () => {
     const { approver, seen } = recordingApprover()
     const h = createSigningHarness({ approver })

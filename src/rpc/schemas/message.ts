@@ -1,7 +1,8 @@
 import type { Address, Hex } from 'viem'
-import { bytesToHex, getAddress, hexToBytes, isAddress } from 'viem/utils'
+import { bytesToHex, getAddress, hexToBytes } from 'viem/utils'
 import { z } from 'zod'
 import type { ApprovalWarning } from '../../approval/types.js'
+import { isEip55Address } from './primitives.js'
 
 /** Longest personal message accepted, in characters of the param. */
 export const MAX_MESSAGE_CHARS = 128 * 1024
@@ -96,8 +97,8 @@ export const zPersonalSignParams = z
   .transform((p, ctx): PersonalSignParams => {
     let [message, address] = p
     let swapped = false
-    if (address.length !== 42 || !isAddress(address)) {
-      if (message.length === 42 && isAddress(message)) {
+    if (!isEip55Address(address)) {
+      if (isEip55Address(message)) {
         ;[message, address] = [address, message]
         swapped = true
       } else {

@@ -8,11 +8,23 @@ export const zHex = z
   .regex(/^0x[0-9a-fA-F]*$/, 'expected 0x-prefixed hex')
   .transform((s) => s as Hex)
 
-/** An address, normalised to its EIP-55 checksum (any case accepted; a wrong mixed-case checksum refused). */
+/**
+ * EIP-55: an address in one case (all lower or all upper) carries no checksum and is valid as it
+ * is; a mixed-case one must be its exact checksum. viem's strict `isAddress` refuses the all-upper
+ * form, so the case rule is checked here and viem checks the checksum.
+ */
+export function isEip55Address(a: string): boolean {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) return false
+  const digits = a.slice(2)
+  if (digits === digits.toLowerCase() || digits === digits.toUpperCase()) return true
+  return isAddress(a)
+}
+
+/** An address, normalised to its EIP-55 checksum (one case accepted; a wrong mixed-case checksum refused). */
 export const zAddress = z
   .string()
   .refine(
-    (a) => isAddress(a),
+    (a) => isEip55Address(a),
     'expected an address (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)',
   )
   .transform((a) => getAddress(a) as Address)
