@@ -26,13 +26,15 @@ function heapUsedBytes(port) {
   })
 }
 
-export async function benchIdleSockets({ cleanup, upstreamUrl, count = 1000 }) {
+export async function benchIdleSockets({ cleanup, upstreamUrl, count = 1000, nodeOptions = '' }) {
   const caps = String(count + 100)
   const daemon = await startWalletdProcess({
     cleanup,
     upstreamUrl,
     prefix: 'walletd-bench-idle-',
     env: {
+      // '' = node's defaults; the npm scripts start walletd with NPM_SCRIPT_NODE_OPTIONS.
+      NODE_OPTIONS: nodeOptions,
       WALLETD_CONNECTIONS__MAX_TOTAL: caps,
       WALLETD_CONNECTIONS__MAX_PER_ORIGIN: caps,
       WALLETD_CONNECTIONS__MAX_PER_DOMAIN: caps,
