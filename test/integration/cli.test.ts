@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -270,6 +270,28 @@ describe('walletd CLI', () => {
     expect(run(['token', 'revoke', 'myhost']).code).toBe(0)
     expect(run(['token', 'revoke', 'myhost']).code).toBe(2)
     expect(run(['token', 'create', 'bad name']).code).toBe(2)
+  })
+
+  test('token create where tokens.json cannot be written: WALLETD_ERR_DATA_DIR with the cause, no secret printed, nothing left behind', () => {
+    // A directory where the file should be refuses the atomic rename even to root (EISDIR).
+    const dir = mkdtempSync(join(tmpdir(), 'walletd-cli-blocked-'))
+    try {
+      mkdirSync(join(dir, 'tokens.json'))
+      const r = spawnSync(process.execPath, [bin, 'token', 'create', 'host', '--data-dir', dir], {
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
+      expect(r.status).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(
+        /tokens\.json cannot be written: .*\(EISDIR\)\. Nothing was changed.*\[WALLETD_ERR_DATA_DIR\]/,
+      )
+      expect(r.stderr).not.toMatch(/wdt_|unexpected/)
+      expect(readdirSync(dir)).toEqual(['tokens.json'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('token create --url prints both URLs and says a URL on a command line is visible in ps', () => {
