@@ -15,6 +15,7 @@ let d: TestDaemon
 let direct: PublicClient
 let viaWalletd: PublicClient
 let ethersProvider: WebSocketProvider
+let ethersSocket: WebSocket
 let client: RpcClient
 let logContract: `0x${string}`
 const anvilHttp = () => inject('anvilHttpUrl')
@@ -27,10 +28,10 @@ beforeAll(async () => {
     transport: http(d.httpUrl, { fetchOptions: { headers: { authorization: `Bearer ${d.token}` } } }),
     cacheTime: 0,
   })
-  const ws = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], {
+  ethersSocket = new WebSocket(d.wsUrl, ['walletd.v1', `walletd.token.${d.token}`], {
     headers: { origin: TEST_ORIGIN },
   })
-  ethersProvider = new WebSocketProvider(ws as never, 31337, { staticNetwork: true })
+  ethersProvider = new WebSocketProvider(ethersSocket as never, 31337, { staticNetwork: true })
   client = await d.connect()
   // A contract that emits LOG0 on every call (deployed directly on Anvil, not through walletd).
   const [from] = (await anvilRpc('eth_accounts')) as string[]
@@ -53,9 +54,21 @@ async function until(what: string, fn: () => Promise<boolean>) {
 }
 
 afterAll(async () => {
+  // ethers unsubscribes asynchronously and does not await it: wait until walletd has seen it and
+  // ethers has had walletd's answer (destroying it earlier rejects ethers' pending request).
+  const subscribed = d ? (await liveSubscriptions()) > 0 : false
+  const answered = new Promise<void>((resolve) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      if (/"result":true/.test(String(data))) {
+        ethersSocket.off('message', onMessage)
+        setImmediate(resolve)
+      }
+    }
+    ethersSocket?.on('message', onMessage)
+  })
   await ethersProvider?.removeAllListeners()
-  // ethers unsubscribes asynchronously: wait until walletd has seen it before destroying.
   if (d) await until('ethers to unsubscribe', async () => (await liveSubscriptions()) === 0)
+  if (subscribed) await answered
   await ethersProvider?.destroy()
   await client?.close()
   await d?.close()

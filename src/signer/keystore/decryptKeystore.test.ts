@@ -182,7 +182,8 @@ describe('refused keystores (before any key derivation)', () => {
       const err = await decryptKeystore(ks, CAST_PASS).catch((e) => e)
       expect(err, `MAC byte ${byte}`).toBeInstanceOf(WrongPassphraseError)
     }
-  })
+    // 32 key derivations: on a loaded 2-core machine this takes far more than the default 5 s.
+  }, 60_000)
 
   test('tampered ciphertext → generic wrong-passphrase error (MAC checked before decrypting)', async () => {
     const ks = base()
