@@ -260,7 +260,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       now,
       extraBudgets: loadedPolicy ? { policy: loadedPolicy.policy.rateLimit ?? DEFAULT_POLICY_RATE } : {},
     })
-    let audit: AuditSink = { record: () => {} }
+    let audit: AuditSink = { record: () => {}, synced: () => Promise.resolve() }
     if (options.audit !== false) {
       const auditLog: AuditLog = createAuditLog({
         file: paths.auditLog,
