@@ -218,7 +218,15 @@ describe('group commit: lines written at once, synced together', () => {
 
   test('synced() with nothing pending resolves without a sync; close() syncs what is left and releases every waiter', async () => {
     const held = heldSync()
-    const log = createAuditLog({ file, headFile, now, sync: held.sync, syncDelayMs: 60_000 })
+    const errors: string[] = []
+    const log = createAuditLog({
+      file,
+      headFile,
+      now,
+      sync: held.sync,
+      syncDelayMs: 60_000,
+      log: { warn: () => {}, error: (_obj, msg) => errors.push(msg) },
+    })
     log.record({ type: 'grant', origin: 'https://a.example', accounts: [] })
     const first = log.synced()
     held.finish()
@@ -231,6 +239,9 @@ describe('group commit: lines written at once, synced together', () => {
     log.close()
     await second
     expect(log.syncedSeq).toBe(log.seq)
+    // The sync that was running when the log closed ends later (here on a closed descriptor): ignored.
+    held.finish(Object.assign(new Error('EBADF'), { code: 'EBADF' }))
+    expect(errors).toEqual([])
     expect(verifyAuditLog(file, headFile)).toMatchObject({ ok: true, lines: 2 })
   })
 

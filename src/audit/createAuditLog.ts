@@ -224,6 +224,8 @@ export function createAuditLog({
     syncing = target
     sync(fd, (err) => {
       syncing = 0
+      // Closed meanwhile: close() synced everything and released every waiter.
+      if (closed) return
       if (err) {
         if (!syncFailing) log?.error({ err, file }, 'audit log: lines could not be synced to disk')
         syncFailing = true
