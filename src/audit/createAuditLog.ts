@@ -19,7 +19,7 @@ import type { JsonSafe } from '../util/toJsonSafe.js'
 import { ensurePrivateDir } from '../util/writeFileAtomic.js'
 import { canonicalJson } from './canonicalJson.js'
 import { compactForAudit } from './compactForAudit.js'
-import { hashAuditLine } from './hashAuditLine.js'
+import { chainAuditLine, hashAuditLine } from './hashAuditLine.js'
 import { readAuditHead } from './readAuditHead.js'
 import { type AuditEvent, type AuditSink, GENESIS_HASH } from './types.js'
 
@@ -197,8 +197,8 @@ export function createAuditLog({
           delete fields[key]
         }
       const body = { ...fields, seq: seq + 1, time: new Date(now()).toISOString(), prev: hash }
-      const h = hashAuditLine(hash, body)
-      const line = Buffer.from(`${canonicalJson({ ...body, hash: h })}\n`)
+      const { hash: h, line: text } = chainAuditLine(hash, body)
+      const line = Buffer.from(`${text}\n`)
       let off = 0
       while (off < line.length) off += writeSync(fd, line, off, line.length - off)
       seq += 1
