@@ -376,6 +376,13 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       await closed
       clearTimeout(force)
     })
+    cleanups.push(async () => {
+      // Before the connections close (the step above, run after this one): answers already decided
+      // but waiting for their audit records to be on disk (a rejection — Ctrl-C at a prompt —, a
+      // signature) wait for that sync, then one turn of the event loop writes them out.
+      await audit.synced()
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    })
 
     // Session changes go to the audit log; the connection layer pushes them and drops the
     // subscriptions of a chain switch or a revoke.
