@@ -379,8 +379,16 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
     cleanups.push(async () => {
       // Before the connections close (the step above, run after this one): answers already decided
       // but waiting for their audit records to be on disk (a rejection — Ctrl-C at a prompt —, a
-      // signature) wait for that sync, then one turn of the event loop writes them out.
-      await audit.synced()
+      // signature) wait for that sync (at most the shutdown grace: a disk that hangs does not hold
+      // the stop), then one turn of the event loop writes them out.
+      let bound: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        audit.synced(),
+        new Promise<void>((resolve) => {
+          bound = setTimeout(resolve, config.server.shutdownGraceMs)
+        }),
+      ])
+      clearTimeout(bound)
       await new Promise<void>((resolve) => setImmediate(resolve))
     })
 
