@@ -300,6 +300,7 @@ async function main(cleanup) {
       ['viem in this process, sequential', us(median(signing.viemP50Us)), rps(median(signing.viemOpsPerSec))],
       ['walletd daemon, sequential', us(median(signing.daemonP50Us)), ''],
       [`walletd daemon, ${signing.concurrency} in flight`, '', rps(median(signing.daemonOpsPerSec))],
+      ["fdatasync of the data dir's disk (the audit record's sync)", us(median(signing.fsyncP50Us)), ''],
     ],
   )
   ratioRow(

@@ -1,6 +1,9 @@
 // Signing: `personal_sign` through a walletd daemon in its own process (bench/signingDaemon.js)
 // against viem's local account signing in this process, in interleaved rounds. Plus the keystore
 // unlock time (once per unlock, never per request).
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePrivateKey, mnemonicToAccount } from 'viem/accounts'
 import { hexToBytes, verifyMessage } from 'viem/utils'
@@ -48,8 +51,11 @@ export async function benchSigning({
       if (!(await verifyMessage({ address: account.address, message: { raw: message(i) }, signature })))
         throw new Error('personal_sign through walletd did not verify')
     }
-    const out = { viemP50Us: [], viemOpsPerSec: [], daemonP50Us: [], daemonOpsPerSec: [] }
+    const out = { viemP50Us: [], viemOpsPerSec: [], daemonP50Us: [], daemonOpsPerSec: [], fsyncP50Us: [] }
     const steps = [
+      async () => {
+        out.fsyncP50Us.push(fsyncP50Us())
+      },
       async (warmup) => {
         const r = await sequential(inProcess, { count: iterations, warmup })
         out.viemP50Us.push(r.p50Us)
@@ -72,6 +78,31 @@ export async function benchSigning({
     await client.close()
     await daemon.stop()
   }
+}
+
+/**
+ * The floor a durable audit record puts under a sequential signature: p50 of one 300-byte append
+ * and fdatasync(2) (µs) on the disk of the signing daemon's data dir (the OS temp dir, or
+ * BENCH_SIGN_DATA_PARENT).
+ */
+export function fsyncP50Us(times = 100) {
+  const dir = mkdtempSync(join(process.env.BENCH_SIGN_DATA_PARENT || tmpdir(), 'walletd-bench-fsync-'))
+  const fd = openSync(join(dir, 'probe'), 'a', 0o600)
+  const line = Buffer.from(`${'x'.repeat(299)}\n`)
+  const samples = []
+  try {
+    for (let i = 0; i < times; i++) {
+      const t = performance.now()
+      writeSync(fd, line)
+      fdatasyncSync(fd)
+      samples.push((performance.now() - t) * 1000)
+    }
+  } finally {
+    closeSync(fd)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]
 }
 
 /** encryptKeystore once with the standard scrypt (n=2^18, r=8, p=1), then decryptKeystore `times` times (ms). */

@@ -4,6 +4,7 @@
 // {"port","token","address"} once listening; stops on SIGTERM. Every check stays on: the pipeline,
 // approvals (approved), the rate limiter (its sign and connection budgets raised so that it checks
 // every request but refuses none).
+// BENCH_SIGN_WORKERS: the signer's worker count.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,7 +24,9 @@ const [{ loadConfig }, { createWalletd }, { createSigner }] = await Promise.all(
   bundleModule('createWalletd', 'createWalletd.js'),
   bundleModule('createSigner', 'signer/createSigner.js'),
 ])
-const dir = mkdtempSync(join(tmpdir(), 'walletd-bench-sign-'))
+// The data dir (where the audit log is fdatasync'd before each answer) is under the OS temp dir, or
+// under BENCH_SIGN_DATA_PARENT (e.g. /dev/shm, to see the daemon without the disk's sync latency).
+const dir = mkdtempSync(join(process.env.BENCH_SIGN_DATA_PARENT || tmpdir(), 'walletd-bench-sign-'))
 const config = loadConfig({
   env: { XDG_CONFIG_HOME: join(dir, 'config') },
   overrides: {

@@ -260,7 +260,7 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       now,
       extraBudgets: loadedPolicy ? { policy: loadedPolicy.policy.rateLimit ?? DEFAULT_POLICY_RATE } : {},
     })
-    let audit: AuditSink = { record: () => {} }
+    let audit: AuditSink = { record: () => {}, synced: () => Promise.resolve() }
     if (options.audit !== false) {
       const auditLog: AuditLog = createAuditLog({
         file: paths.auditLog,
@@ -375,6 +375,21 @@ export async function createWalletd(options: WalletdOptions): Promise<Walletd> {
       await app.close()
       await closed
       clearTimeout(force)
+    })
+    cleanups.push(async () => {
+      // Before the connections close (the step above, run after this one): answers already decided
+      // but waiting for their audit records to be on disk (a rejection — Ctrl-C at a prompt —, a
+      // signature) wait for that sync (at most the shutdown grace: a disk that hangs does not hold
+      // the stop), then one turn of the event loop writes them out.
+      let bound: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        audit.synced(),
+        new Promise<void>((resolve) => {
+          bound = setTimeout(resolve, config.server.shutdownGraceMs)
+        }),
+      ])
+      clearTimeout(bound)
+      await new Promise<void>((resolve) => setImmediate(resolve))
     })
 
     // Session changes go to the audit log; the connection layer pushes them and drops the

@@ -10,7 +10,19 @@ const UNSAFE = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
  * computed over this form, and `verify` refuses a line that is not in it.
  */
 export function canonicalJson(value: JsonSafe): string {
-  return stringify(value).replace(UNSAFE, (c) => {
+  return escapeUnsafe(stringify(value))
+}
+
+/**
+ * One member (`"key":value`) of a canonical object, as `canonicalJson` writes it: the members of
+ * `canonicalJson(obj)` are those of its keys in sorted order, joined by commas, in braces.
+ */
+export function canonicalMember(key: string, value: JsonSafe): string {
+  return escapeUnsafe(`${JSON.stringify(key)}:${stringify(value)}`)
+}
+
+function escapeUnsafe(text: string): string {
+  return text.replace(UNSAFE, (c) => {
     const cp = c.codePointAt(0)!
     return cp > 0xffff
       ? [...String.fromCodePoint(cp)]
@@ -22,7 +34,15 @@ export function canonicalJson(value: JsonSafe): string {
 
 function stringify(value: JsonSafe): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(stringify).join(',')}]`
+  // String concatenation, not map/join: an audit line is written per decision and per signature.
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + (stringify(value[i]!) ?? '')
+    return `${out}]`
+  }
   const keys = Object.keys(value).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stringify(value[k] as JsonSafe)}`).join(',')}}`
+  let out = '{'
+  for (let i = 0; i < keys.length; i++)
+    out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${stringify(value[keys[i]!] as JsonSafe)}`
+  return `${out}}`
 }

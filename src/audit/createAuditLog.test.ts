@@ -9,7 +9,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { canonicalJson } from './canonicalJson.js'
 import { createAuditLog } from './createAuditLog.js'
 import { verifyAuditLog } from './verifyAuditLog.js'
@@ -152,5 +152,142 @@ describe('the audit log', () => {
     expect(parsed.data).toMatch(/^sha256:[0-9a-f]{64}:4002$/)
     expect(canonicalJson(parsed)).toBe(line)
     expect(verifyAuditLog(file, headFile).ok).toBe(true)
+  })
+})
+
+/** An fdatasync the test completes by hand: `pending` lists the calls not yet done. */
+function heldSync() {
+  const pending: { fd: number; done: (err: Error | null) => void }[] = []
+  return {
+    pending,
+    sync: (fd: number, done: (err: Error | null) => void) => {
+      pending.push({ fd, done })
+    },
+    /** Completes the oldest sync (with `err`, if given). */
+    finish(err: Error | null = null) {
+      pending.shift()!.done(err)
+    },
+  }
+}
+
+/** Whether each promise settled, checked after the microtasks now queued have run. */
+async function settledFlags(promises: Promise<void>[], flags: boolean[]) {
+  promises.forEach((p, i) => {
+    void p.then(() => {
+      flags[i] = true
+    })
+  })
+  await Promise.resolve()
+}
+
+describe('group commit: lines written at once, synced together', () => {
+  test('records made while a sync runs share the next fdatasync; each waiter is released by the sync that covers its line; every line is chained on disk', async () => {
+    const held = heldSync()
+    const log = createAuditLog({ file, headFile, now, sync: held.sync, syncDelayMs: 60_000 })
+    const waits: Promise<void>[] = []
+    log.record({ type: 'signature', approvalId: 'a1', signature: '0x1' })
+    waits.push(log.synced())
+    expect(held.pending).toHaveLength(1)
+    for (let i = 2; i <= 4; i++) {
+      log.record({ type: 'signature', approvalId: `a${i}`, signature: `0x${i}` })
+      waits.push(log.synced())
+    }
+    // Written and chained at once (the file and the head), before any sync completes; one sync runs.
+    expect(lines()).toHaveLength(4)
+    expect(verifyAuditLog(file, headFile)).toMatchObject({ ok: true, lines: 4, head: 'matches' })
+    expect(held.pending).toHaveLength(1)
+    expect(log.syncedSeq).toBe(0)
+    const flags = [false, false, false, false]
+    await settledFlags(waits, flags)
+    expect(flags).toEqual([false, false, false, false])
+    held.finish()
+    await waits[0]
+    await settledFlags(waits, flags)
+    expect(flags).toEqual([true, false, false, false])
+    expect(log.syncedSeq).toBe(1)
+    // The three lines written while the first sync ran: one more sync covers them all.
+    expect(held.pending).toHaveLength(1)
+    held.finish()
+    await Promise.all(waits)
+    expect(log.syncedSeq).toBe(4)
+    expect(held.pending).toHaveLength(0)
+    log.close()
+    expect(verifyAuditLog(file, headFile)).toMatchObject({ ok: true, lines: 4, head: 'matches' })
+    expect(lines().map((l) => JSON.parse(l).approvalId)).toEqual(['a1', 'a2', 'a3', 'a4'])
+  })
+
+  test('synced() with nothing pending resolves without a sync; close() syncs what is left and releases every waiter', async () => {
+    const held = heldSync()
+    const errors: string[] = []
+    const log = createAuditLog({
+      file,
+      headFile,
+      now,
+      sync: held.sync,
+      syncDelayMs: 60_000,
+      log: { warn: () => {}, error: (_obj, msg) => errors.push(msg) },
+    })
+    log.record({ type: 'grant', origin: 'https://a.example', accounts: [] })
+    const first = log.synced()
+    held.finish()
+    await first
+    await log.synced()
+    expect(held.pending).toHaveLength(0)
+    log.record({ type: 'revoke', origin: 'https://a.example' })
+    const second = log.synced()
+    expect(held.pending).toHaveLength(1)
+    log.close()
+    await second
+    expect(log.syncedSeq).toBe(log.seq)
+    // The sync that was running when the log closed ends later (here on a closed descriptor): ignored.
+    held.finish(Object.assign(new Error('EBADF'), { code: 'EBADF' }))
+    expect(errors).toEqual([])
+    expect(verifyAuditLog(file, headFile)).toMatchObject({ ok: true, lines: 2 })
+  })
+
+  test('a line nobody waits for is synced after syncDelayMs', () => {
+    vi.useFakeTimers()
+    try {
+      const held = heldSync()
+      const log = createAuditLog({ file, headFile, now, sync: held.sync, syncDelayMs: 5 })
+      log.record({ type: 'chainSwitch', origin: 'https://a.example', chainId: 1 })
+      expect(held.pending).toHaveLength(0)
+      vi.advanceTimersByTime(5)
+      expect(held.pending).toHaveLength(1)
+      held.finish()
+      expect(log.syncedSeq).toBe(log.seq)
+      log.close()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  test('a failed sync is logged once and releases its waiters; the next records are synced again', async () => {
+    const held = heldSync()
+    const errors: string[] = []
+    const log = createAuditLog({
+      file,
+      headFile,
+      now,
+      sync: held.sync,
+      syncDelayMs: 60_000,
+      log: { warn: () => {}, error: (_obj, msg) => errors.push(msg) },
+    })
+    log.record({ type: 'signature', approvalId: 'a1', signature: '0x1' })
+    const w1 = log.synced()
+    held.finish(Object.assign(new Error('EIO'), { code: 'EIO' }))
+    await w1
+    log.record({ type: 'signature', approvalId: 'a2', signature: '0x2' })
+    const w2 = log.synced()
+    held.finish(Object.assign(new Error('EIO'), { code: 'EIO' }))
+    await w2
+    expect(errors).toEqual(['audit log: lines could not be synced to disk'])
+    log.record({ type: 'signature', approvalId: 'a3', signature: '0x3' })
+    const w3 = log.synced()
+    expect(held.pending).toHaveLength(1)
+    held.finish()
+    await w3
+    log.close()
+    expect(verifyAuditLog(file, headFile)).toMatchObject({ ok: true, lines: 3 })
   })
 })

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import {
   chmodSync,
   closeSync,
+  fdatasync,
   fdatasyncSync,
   ftruncateSync,
   lstatSync,
@@ -18,7 +19,7 @@ import type { JsonSafe } from '../util/toJsonSafe.js'
 import { ensurePrivateDir } from '../util/writeFileAtomic.js'
 import { canonicalJson } from './canonicalJson.js'
 import { compactForAudit } from './compactForAudit.js'
-import { hashAuditLine } from './hashAuditLine.js'
+import { chainAuditLine, hashAuditLine } from './hashAuditLine.js'
 import { readAuditHead } from './readAuditHead.js'
 import { type AuditEvent, type AuditSink, GENESIS_HASH } from './types.js'
 
@@ -29,12 +30,21 @@ export type AuditLogOptions = {
   headFile: string
   now?: () => number
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+  /**
+   * How long a line may wait for its sync when no answer waits for it (default 5 ms); an answer
+   * that waits (`synced()`) starts the sync at once.
+   */
+  syncDelayMs?: number
+  /** The fdatasync(2) used for group commits (tests hold it to see what waits for it). */
+  sync?: (fd: number, done: (err: Error | null) => void) => void
 }
 
 export type AuditLog = AuditSink & {
   readonly file: string
   /** Lines in the current chain. */
   readonly seq: number
+  /** Lines known to be on disk (fdatasync'd); `seq` − `syncedSeq` lines wait for the next group. */
+  readonly syncedSeq: number
   close(): void
 }
 
@@ -50,7 +60,11 @@ const TAIL_BYTES = 1024 * 1024
  * before the first) and `hash` = sha256(prev + the canonical line without `hash`): editing,
  * removing or reordering a line breaks the chain at that line. After each line the head file is
  * rewritten in place with the last `seq` and `hash`, so removing lines at the end shows too.
- * Each line is written with one write and fdatasync'd.
+ * Each line is written with one write (and the head after it) at once, in order, when the event is
+ * recorded; lines are fdatasync'd in groups (group commit): `synced()` resolves once every line
+ * recorded before the call is on disk, and an answer that carries a signature waits for it. One
+ * fdatasync covers every line written while the previous one ran, so concurrent signatures share
+ * it. A line nobody waits for is synced within `syncDelayMs`; `close()` syncs what is left.
  *
  * Crash safety, decided at start: a last line without its line end (the process died in the
  * middle of a write) is moved to `audit.jsonl.torn-<time>`, cut from the log, and the chain goes on
@@ -59,7 +73,14 @@ const TAIL_BYTES = 1024 * 1024
  * is set aside as `audit.jsonl.broken-<time>` (evidence, never rewritten) and a new chain starts
  * with a `restarted` record naming it and its sha256.
  */
-export function createAuditLog({ file, headFile, now = Date.now, log }: AuditLogOptions): AuditLog {
+export function createAuditLog({
+  file,
+  headFile,
+  now = Date.now,
+  log,
+  syncDelayMs = 5,
+  sync = fdatasync,
+}: AuditLogOptions): AuditLog {
   ensurePrivateDir(dirname(file))
   for (const path of [file, headFile]) {
     let st: import('node:fs').Stats | undefined
@@ -78,6 +99,12 @@ export function createAuditLog({ file, headFile, now = Date.now, log }: AuditLog
   const headFd = openSync(headFile, 'w', 0o600)
   let closed = false
   let failing = false
+  /** Lines on disk; the sync in flight (covering lines up to `syncing`); who waits for what. */
+  let syncedSeq = seq
+  let syncing = 0
+  let delayed: ReturnType<typeof setTimeout> | undefined
+  const waiters: { seq: number; resolve: () => void }[] = []
+  let syncFailing = false
   writeHead()
   for (const note of notes) record(note)
 
@@ -170,19 +197,67 @@ export function createAuditLog({ file, headFile, now = Date.now, log }: AuditLog
           delete fields[key]
         }
       const body = { ...fields, seq: seq + 1, time: new Date(now()).toISOString(), prev: hash }
-      const h = hashAuditLine(hash, body)
-      const line = Buffer.from(`${canonicalJson({ ...body, hash: h })}\n`)
+      const { hash: h, line: text } = chainAuditLine(hash, body)
+      const line = Buffer.from(`${text}\n`)
       let off = 0
       while (off < line.length) off += writeSync(fd, line, off, line.length - off)
-      fdatasyncSync(fd)
       seq += 1
       hash = h
       writeHead()
       failing = false
+      if (!delayed && syncing === 0) {
+        delayed = setTimeout(startSync, syncDelayMs)
+        delayed.unref?.()
+      }
     } catch (err) {
       if (!failing) log?.error({ err, file }, 'audit log: a record could not be written')
       failing = true
     }
+  }
+
+  /** Starts one fdatasync covering every line written so far, unless one is running (it starts the next when done). */
+  function startSync(): void {
+    if (delayed) clearTimeout(delayed)
+    delayed = undefined
+    if (syncing !== 0 || closed || syncedSeq >= seq) return
+    const target = seq
+    syncing = target
+    sync(fd, (err) => {
+      syncing = 0
+      // Closed meanwhile: close() synced everything and released every waiter.
+      if (closed) return
+      if (err) {
+        if (!syncFailing) log?.error({ err, file }, 'audit log: lines could not be synced to disk')
+        syncFailing = true
+      } else syncFailing = false
+      // A failed sync releases its waiters as a failed write does (the answer is not failed after
+      // the fact); the lines stay in the file.
+      if (target > syncedSeq) syncedSeq = target
+      release(syncedSeq)
+      if (waiters.length > 0) startSync()
+      else if (syncedSeq < seq && !closed) {
+        delayed = setTimeout(startSync, syncDelayMs)
+        delayed.unref?.()
+      }
+    })
+  }
+
+  function release(upTo: number): void {
+    let kept = 0
+    for (const w of waiters) {
+      if (w.seq <= upTo) w.resolve()
+      else waiters[kept++] = w
+    }
+    waiters.length = kept
+  }
+
+  function synced(): Promise<void> {
+    if (closed || syncedSeq >= seq) return Promise.resolve()
+    const wanted = seq
+    return new Promise<void>((resolve) => {
+      waiters.push({ seq: wanted, resolve })
+      if (syncing === 0) startSync()
+    })
   }
 
   return {
@@ -190,13 +265,21 @@ export function createAuditLog({ file, headFile, now = Date.now, log }: AuditLog
     get seq() {
       return seq
     },
+    get syncedSeq() {
+      return syncedSeq
+    },
     record,
+    synced,
     close() {
       if (closed) return
       closed = true
+      if (delayed) clearTimeout(delayed)
+      delayed = undefined
       try {
         fdatasyncSync(fd)
+        syncedSeq = seq
       } catch {}
+      release(Number.POSITIVE_INFINITY)
       closeSync(fd)
       closeSync(headFd)
     },

@@ -7,9 +7,14 @@ import type { JsonSafe } from '../util/toJsonSafe.js'
  */
 export type AuditEvent = { readonly type: string } & { readonly [field: string]: JsonSafe }
 
-/** Where audit records go (the log file, or nothing). `record` never throws. */
+/**
+ * Where audit records go (the log file, or nothing). `record` never throws: it writes the line at
+ * once. `synced` resolves (never rejects) once every record made before the call is on disk; an
+ * answer that carries a signature or a decision waits for it.
+ */
 export interface AuditSink {
   record(event: AuditEvent): void
+  synced(): Promise<void>
 }
 
 /** The hash that stands before the first line of a chain. */

@@ -70,6 +70,8 @@ export function createMessageHandler(
   pipeline: (ctx: RequestContext) => Promise<unknown>,
 ): MessageHandler {
   const { config, metrics, sessions } = services
+  /** Connection loggers are children of this one (same level): asking it makes no child. */
+  const debugOn = () => services.log.isLevelEnabled('debug')
   const maxDepth = config.server.maxJsonDepth
   const maxBatch = config.server.maxBatchSize
   const maxIdLength = config.server.maxIdLength
@@ -163,7 +165,8 @@ export function createMessageHandler(
       metrics.errors.inc({ code: String(error!.code) })
       return errorResponse(id, error)
     }
-    const log = conn.log
+    // The connection's logger is touched only to log: over HTTP it is made on first use (a pino
+    // child and an id per POST otherwise).
     const ctx = new LiveRequest(request, conn, signal, id, sessions)
     let response: JsonRpcResponse
     try {
@@ -171,7 +174,7 @@ export function createMessageHandler(
       response = { jsonrpc: '2.0', id, result: result === undefined ? null : result }
     } catch (err) {
       response = errorResponse(id, err)
-      if (!(err instanceof RpcError)) log.error({ err, method: request.method }, 'request failed')
+      if (!(err instanceof RpcError)) conn.log.error({ err, method: request.method }, 'request failed')
     }
     const label = ctx.method ? ctx.method.method : 'unknown'
     const m = labelsFor(label)
@@ -179,11 +182,11 @@ export function createMessageHandler(
     if ('error' in response) {
       metrics.requestsTotal.inc({ method: label, outcome: String(response.error.code) })
       metrics.errors.inc({ code: String(response.error.code) })
-      if (log.isLevelEnabled('debug'))
-        log.debug({ rpcId: id, method: label, code: response.error.code }, 'request refused')
+      if (debugOn())
+        conn.log.debug({ rpcId: id, method: label, code: response.error.code }, 'request refused')
     } else {
       m.ok.inc()
-      if (log.isLevelEnabled('debug')) log.debug({ rpcId: id, method: label }, 'request ok')
+      if (debugOn()) conn.log.debug({ rpcId: id, method: label }, 'request ok')
     }
     return request.id === undefined ? null : response
   }

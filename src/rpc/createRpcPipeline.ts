@@ -1,5 +1,6 @@
 import { compose } from './compose.js'
 import { createAuditResultStep } from './middleware/auditResult.js'
+import { createAuditSyncedStep } from './middleware/auditSynced.js'
 import { createAuthorizeStep } from './middleware/authorize.js'
 import { createDispatchStep } from './middleware/dispatch.js'
 import { createRateLimitStep } from './middleware/rateLimit.js'
@@ -15,6 +16,8 @@ import type { MethodDefinition, RequestContext } from './types.js'
  * plans, once per method, what it does for it (`Step.plan`): a read that needs no approval runs
  * validateParams, the rate limit and dispatch as plain synchronous calls (authorize has nothing to
  * check for permission `none`; requireApproval and auditResult nothing without an approval).
+ * auditSynced stands outside the approval: a decision, a signature or a session change is on disk
+ * (its audit record fdatasync'd) before the answer — approved or rejected — leaves.
  */
 export function createRpcPipeline(services: Services, methods: ReadonlyMap<string, MethodDefinition>) {
   const resolve = createMethodResolver(methods)
@@ -22,6 +25,7 @@ export function createRpcPipeline(services: Services, methods: ReadonlyMap<strin
     createValidateParamsStep(),
     createAuthorizeStep(services),
     createRateLimitStep(services),
+    createAuditSyncedStep(services),
     createRequireApprovalStep(services),
     createAuditResultStep(services),
     createDispatchStep(services),

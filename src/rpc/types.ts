@@ -118,6 +118,12 @@ export interface MethodDefinition<P = any, R = any, Prepared = any> {
   readonly permission: Permission
   readonly cost: CostClass
   readonly approval?: ApprovalSpec<P, Prepared> | undefined
+  /**
+   * The handler makes what the audit log records (a grant, revoke or chain switch; a decision made
+   * over the admin socket): the answer waits until that record is on disk (as it does for every
+   * method with an approval).
+   */
+  readonly audited?: true
   /** Accounts the request acts for; authorize checks each is permitted for the origin (4100). */
   readonly accounts?: (params: P) => readonly Address[]
   readonly handler: (args: HandlerArgs<P, Prepared>) => Promise<R>

@@ -2,9 +2,11 @@ import { pino } from 'pino'
 import type { Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { keccak256, parseTransaction } from 'viem/utils'
+import { approvalAuditEvent } from '../../src/approval/approvalAuditEvent.js'
 import { createApprovalBroker } from '../../src/approval/createApprovalBroker.js'
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../../src/approval/types.js'
 import { createWatchedAssetStore } from '../../src/assets/createWatchedAssetStore.js'
+import type { AuditSink } from '../../src/audit/types.js'
 import { loadConfig } from '../../src/config/loadConfig.js'
 import type { ChainConfig } from '../../src/config/schema.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
@@ -165,6 +167,8 @@ export function createSigningHarness(
     now?: () => number
     /** Method definitions that replace the table's ones of the same name (e.g. with a fake probe). */
     replace?: readonly MethodDefinition[]
+    /** Where audit records go (decisions included); default: nowhere. */
+    audit?: AuditSink
   } = {},
 ) {
   const node = createFakeUpstream()
@@ -198,8 +202,11 @@ export function createSigningHarness(
             : [options.approver],
       timeoutMs: 10_000,
       now,
+      ...(options.audit
+        ? { onDecision: (request, decided) => options.audit!.record(approvalAuditEvent(request, decided)) }
+        : {}),
     }),
-    audit: { record: () => {} },
+    audit: options.audit ?? { record: () => {}, synced: () => Promise.resolve() },
     limiter: {
       take: () => ({ ok: true }),
       refund: () => {},

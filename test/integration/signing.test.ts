@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { createWalletClient, custom, type Hex, recoverMessageAddress, recoverTypedDataAddress } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilRpc, waitForReceipt } from '../helpers/anvilRpc.js'
@@ -144,6 +146,37 @@ describe('signing through walletd (real Anvil)', () => {
       hashes.map(async (h) => Number(BigInt((await anvilRpc('eth_getTransactionByHash', [h])).nonce))),
     )
     expect([...nonces].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => start + i))
+  })
+
+  test('16 concurrent personal_signs: each answer is in the audit log, after its approval, and the chain verifies', async () => {
+    const messages = Array.from(
+      { length: 16 },
+      (_, i) => `0x${Buffer.from(`group ${i}`).toString('hex')}` as Hex,
+    )
+    const answers = await Promise.all(
+      messages.map((m) => client.call('personal_sign', [m, signerAccount.address.toLowerCase()])),
+    )
+    const signatures = answers.map((a) => {
+      expect(a.error).toBeUndefined()
+      return a.result as string
+    })
+    for (const [i, m] of messages.entries())
+      expect(signatures[i]).toBe(await signerAccount.signMessage({ message: { raw: m } }))
+    // The answers came back, so their records were written (and synced) before them.
+    const records = readFileSync(d.daemon.paths.auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    for (const signature of signatures) {
+      const at = records.findIndex((r) => r.type === 'signature' && r.signature === signature)
+      expect(at).toBeGreaterThan(0)
+      const approval = records.findIndex(
+        (r) => r.type === 'approval' && r.id === records[at].approvalId && r.approved === true,
+      )
+      expect(approval).toBeGreaterThanOrEqual(0)
+      expect(approval).toBeLessThan(at)
+    }
+    expect(verifyAuditLog(d.daemon.paths.auditLog, d.daemon.paths.auditHead)).toMatchObject({ ok: true })
   })
 
   test('refusals: eth_sign -32601, eth_signTransaction -32004, wallet_sendTransaction -32601, 7702 -32602', async () => {

@@ -29,6 +29,7 @@ export const walletdDecide = defineMethod({
   ]),
   permission: 'none',
   cost: 'read',
+  audited: true,
   handler: async ({ params: [p], services }) => {
     const { approvals } = services
     if (!approvals.approverNames.includes('cli')) {

@@ -12,6 +12,7 @@ export const walletdRevoke = defineMethod({
   params: zOriginParams,
   permission: 'none',
   cost: 'read',
+  audited: true,
   handler: async ({ params: [origin], services }) => {
     if (!services.sessions.revoke(origin))
       throw new ResourceNotFoundError({ message: `${origin} has no grant to revoke.` })

@@ -11,6 +11,7 @@ export const ethRequestAccounts = defineMethod({
   params: zNoParams,
   permission: 'unlocked',
   cost: 'prompt',
+  audited: true,
   approval: {
     kind: 'connect',
     when: ({ ctx }) => ctx.session.grantedAt === null,

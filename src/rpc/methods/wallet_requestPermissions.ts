@@ -11,6 +11,7 @@ export const walletRequestPermissions = defineMethod({
   params: z.tuple([z.object({ eth_accounts: z.object({}).loose() }).strict()]),
   permission: 'unlocked',
   cost: 'prompt',
+  audited: true,
   approval: {
     kind: 'connect',
     prepare: async ({ ctx, services }) => connectDraft(ctx, services),

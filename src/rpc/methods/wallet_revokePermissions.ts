@@ -7,6 +7,7 @@ export const walletRevokePermissions = defineMethod({
   params: z.tuple([z.object({ eth_accounts: z.object({}).loose() }).strict()]),
   permission: 'none',
   cost: 'read',
+  audited: true,
   handler: async ({ ctx, services }) => {
     services.sessions.revoke(ctx.conn.origin)
     return null

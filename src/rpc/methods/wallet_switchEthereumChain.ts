@@ -16,6 +16,7 @@ export const walletSwitchEthereumChain = defineMethod({
   params: z.tuple([z.object({ chainId: zChainIdHex }).strict()]),
   permission: 'none',
   cost: 'prompt',
+  audited: true,
   approval: {
     kind: 'chain',
     when: ({ params: [{ chainId }], ctx }) => ctx.session.chainId !== chainId,
