@@ -821,7 +821,7 @@ describe('createConnectionLayer', () => {
 
     it('every granted account is pushed, comma-separated lists split back', () => {
       const t = setup()
-      const accounts = [
+      const accounts: `0x${string}`[] = [
         '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
         '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
       ]
