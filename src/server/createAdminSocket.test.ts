@@ -76,8 +76,8 @@ async function start(over: Partial<AdminSocketOptions> & { handleText?: MessageH
 
 type Client = {
   socket: Socket
-  lines: any[]
-  next(): Promise<any>
+  lines: unknown[]
+  next(): Promise<unknown>
   ended: Promise<void>
   send(text: string): void
 }
@@ -90,7 +90,7 @@ async function client(path: string): Promise<Client> {
     socket.once('error', reject)
   })
   socket.on('error', () => {})
-  const lines: any[] = []
+  const lines: unknown[] = []
   const waiters: ((m: unknown) => void)[] = []
   let buffer = ''
   socket.setEncoding('utf8')

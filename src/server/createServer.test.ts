@@ -185,10 +185,13 @@ function http(
 const rpc = (id: number | undefined, method: string) =>
   JSON.stringify({ jsonrpc: '2.0', ...(id === undefined ? {} : { id }), method })
 
+/** A JSON-RPC notification (or answer) sent as an event. */
+type StreamEvent = { method?: string; params: Partial<Record<string, string>>[] }
+
 /** A `GET /events` stream: its `data:` events parsed, the `event: close` ones, and the end. */
 function openStream(url: string, headers: Record<string, string>) {
-  const events: any[] = []
-  const closes: any[] = []
+  const events: StreamEvent[] = []
+  const closes: unknown[] = []
   const waiters = new Set<() => void>()
   let status = 0
   let resHeaders: Record<string, string | string[] | undefined> = {}
@@ -288,7 +291,7 @@ describe('createServer: WebSocket RPC (GET /rpc upgraded)', () => {
     const s = await start()
     const socket = new WebSocket(s.wsUrl, { headers: { authorization: `Bearer ${s.host}` } })
     cleanup.push(() => socket.terminate())
-    const messages: any[] = []
+    const messages: Record<string, unknown>[] = []
     socket.on('message', (d) => messages.push(JSON.parse(String(d))))
     await new Promise((r) => socket.once('open', r))
     socket.send(Buffer.from(rpc(1, 'eth_chainId')), { binary: true })
@@ -491,7 +494,7 @@ describe('createServer: event streams (GET /events)', () => {
     // No Origin header: no CORS headers.
     expect(stream.headers['access-control-allow-origin']).toBeUndefined()
     expect(await stream.event(1)).toMatchObject({ method: 'walletd_state' })
-    const id = first.params[0].stream as string
+    const id = first!.params[0]!.stream!
     expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/)
     const res = await http(`${s.base}/rpc`, {
       method: 'POST',
@@ -538,9 +541,13 @@ describe('createServer: event streams (GET /events)', () => {
     const stream = openStream(`${s.base}/events?nonce=${clientNonce}`, { origin: ORIGIN })
     cleanup.push(() => stream.close())
     const hello = await stream.event(0)
-    expect(hello.method).toBe('walletd_hello')
+    expect(hello!.method).toBe('walletd_hello')
     expect(stream.headers).toMatchObject({ 'access-control-allow-origin': ORIGIN, vary: 'origin' })
-    const { stream: id, serverNonce, signature } = hello.params[0]
+    const {
+      stream: id,
+      serverNonce,
+      signature,
+    } = hello!.params[0] as { stream: string; serverNonce: string; signature: string }
     const transcript = transcriptOf({
       clientNonce,
       serverNonce,
