@@ -398,12 +398,55 @@ describe('createConnectionLayer', () => {
       await flush()
       expect(sink.closedWith).toEqual({ code: 1008, reason: 'authentication failed' })
       expect(sink.sent.map((m) => (m as { result?: unknown }).result)).not.toContain('eth_accounts')
+      expect((await t.metrics.connectionsTotal.get()).values).toEqual([
+        expect.objectContaining({ labels: { outcome: 'auth_failed' }, value: 1 }),
+      ])
+      expect(t.logLines().find((l) => l.msg === 'handshake failed')).toMatchObject({
+        reason: 'bad proof',
+        origin: 'https://a.example',
+      })
       h.receive(frame(2, 'eth_accounts'))
       await flush()
       expect(sink.sent).toHaveLength(2)
       h.closed(1008)
       expect(t.connections.pending).toBe(0)
       expect(t.connections.total).toBe(0)
+    })
+
+    it('over request() (a stream’s POST) the answer is returned, not written to the stream', async () => {
+      const t = setup()
+      const signal = new AbortController().signal
+      const bad = fakeSink()
+      const h = t.layer.open({
+        transport: 'sse',
+        origin: 'https://a.example',
+        tokenName: null,
+        authenticator: authenticator(false),
+        pushes: true,
+        sink: bad,
+      })!
+      expect(JSON.parse((await h.request(rpcText(1), signal))!)).toMatchObject({ error: { code: 4100 } })
+      expect(bad.sent).toEqual([{ jsonrpc: '2.0', method: 'walletd_hello', params: [{}] }])
+      expect(bad.closedWith).toEqual({ code: 1008, reason: 'authentication failed' })
+      const good = fakeSink()
+      const g = t.layer.open({
+        transport: 'sse',
+        origin: 'https://a.example',
+        tokenName: null,
+        authenticator: authenticator(true),
+        pushes: true,
+        sink: good,
+      })!
+      const auth = JSON.stringify({ jsonrpc: '2.0', id: 'a', method: 'walletd_auth' })
+      expect(JSON.parse((await g.request(auth, signal))!)).toEqual({ jsonrpc: '2.0', id: 'a', result: true })
+      expect((good.sent as { method?: string }[]).map((m) => m.method)).toEqual([
+        'walletd_hello',
+        'walletd_state',
+      ])
+      expect(JSON.parse((await g.request(rpcText(2), signal))!)).toMatchObject({
+        id: 2,
+        result: 'eth_chainId',
+      })
     })
 
     it('a connection that does not authenticate within server.authTimeoutMs is closed', async () => {
@@ -419,6 +462,12 @@ describe('createConnectionLayer', () => {
       })!
       await new Promise((r) => setTimeout(r, 60))
       expect(sink.closedWith).toEqual({ code: 1008, reason: 'authentication timeout' })
+      expect((await t.metrics.connectionsTotal.get()).values).toEqual([
+        expect.objectContaining({ labels: { outcome: 'auth_timeout' }, value: 1 }),
+      ])
+      expect(t.logLines().find((l) => l.msg === 'handshake not finished in time')).toMatchObject({
+        origin: 'https://a.example',
+      })
       h.closed(1008)
       expect(t.connections.pending).toBe(0)
     })
@@ -477,6 +526,9 @@ describe('createConnectionLayer', () => {
       expect(refusedId('abcdefghi')).toBeNull()
       expect(refusedId({ a: 1 })).toBeNull()
       expect(refusedId(true)).toBeNull()
+      expect(refusedId([1])).toBeNull()
+      expect(refusedId('7')).toBe('7')
+      expect(refusedId(0)).toBe(0)
       // 4096 characters is still small; one more is not.
       const base = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'eth_chainId', pad: '' }).length
       expect(refusedId(9, 4096 - base)).toBe(9)
@@ -588,7 +640,9 @@ describe('createConnectionLayer', () => {
       })
       h.closed(1000)
       expect(ran).toBe(true)
-      expect(t.logLines().filter((l) => l.msg === 'close handler failed')).toHaveLength(1)
+      expect(t.logLines().filter((l) => l.msg === 'close handler failed')).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'boom' }) }),
+      ])
       const quiet = setup()
       open(quiet, fakeSink()).closed(1000)
       expect(quiet.logText()).not.toContain('close handler failed')
@@ -685,7 +739,9 @@ describe('createConnectionLayer', () => {
       await flush()
       await flush()
       expect(sink.sent.at(-1)).toMatchObject({ id: null, error: { code: -32600 } })
-      expect(t.logLines().filter((l) => l.msg === 'message handler failed')).toHaveLength(1)
+      expect(t.logLines().filter((l) => l.msg === 'message handler failed')).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'handler bug' }) }),
+      ])
       fail = false
       h.receive(frame(4))
       await flush()

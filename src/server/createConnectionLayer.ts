@@ -110,7 +110,8 @@ function refusedFrameId(frame: Buffer | string, maxIdLength: number): JsonRpcId 
   try {
     // Stryker disable next-line OptionalChaining: JSON `null` then throws, caught below: id null either way
     const id = (JSON.parse(frame.toString()) as { id?: unknown } | null)?.id
-    if (typeof id === 'number' && Number.isFinite(id)) return id
+    // Finite numbers only (no coercion: Number.isFinite is false for anything else).
+    if (Number.isFinite(id)) return id as number
     if (typeof id === 'string' && id.length <= maxIdLength) return id
   } catch {}
   return null
@@ -513,10 +514,7 @@ export function createConnectionLayer({
     // A chain switch or a revoke drops the origin's subscriptions; every connection of the origin
     // that takes walletd's pushes gets what really changed.
     return services.sessions.onChange((change) => {
-      if (
-        change.kind === 'chainChanged' ||
-        (change.kind === 'accountsChanged' && change.accounts.length === 0)
-      ) {
+      if (change.kind === 'chainChanged' || change.accounts.length === 0) {
         services.subscriptions.dropOrigin(change.origin)
       }
       for (const conn of connections.forOrigin(change.origin)) syncs.get(conn)?.()
