@@ -80,11 +80,22 @@ async function start(opts: Setup = {}) {
     signer: opts.locked ? null : { accounts: () => [ACCOUNT] },
     now: clock.now,
   } as unknown as Services
+  const held: (number | null)[] = []
+  const aborts: string[] = []
   const seen: { text: string; transport: string; origin: string; tokenName: string | null }[] = []
   const handler: MessageHandler = {
-    async handleText(text, conn) {
+    async handleText(text, conn, signal) {
       seen.push({ text, transport: conn.transport, origin: conn.origin, tokenName: conn.tokenName })
+      if (text === '')
+        return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'empty' } })
       const msg = JSON.parse(text) as { id?: number; method: string }
+      if (msg.method === 'hold') {
+        // Waits until the request is abandoned.
+        held.push(msg.id ?? null)
+        await new Promise((r) => signal.addEventListener('abort', r, { once: true }))
+        aborts.push((signal.reason as Error).message)
+        return null
+      }
       if (msg.id === undefined) return null
       return JSON.stringify({
         jsonrpc: '2.0',
@@ -150,6 +161,8 @@ async function start(opts: Setup = {}) {
     connections,
     metrics,
     seen,
+    held,
+    aborts,
     logText: sink.text,
     layer: () => layer!,
     outcomes,
@@ -194,6 +207,7 @@ function openStream(url: string, headers: Record<string, string>) {
   const closes: unknown[] = []
   const waiters = new Set<() => void>()
   let status = 0
+  let pings = 0
   let resHeaders: Record<string, string | string[] | undefined> = {}
   let ended = false
   const changed = () => {
@@ -215,7 +229,8 @@ function openStream(url: string, headers: Record<string, string>) {
           .filter((l) => l.startsWith('data: '))
           .map((l) => l.slice(6))
           .join('\n')
-        if (block.startsWith('event: close')) closes.push(JSON.parse(data))
+        if (block === ': ping') pings++
+        else if (block.startsWith('event: close')) closes.push(JSON.parse(data))
         else if (data) events.push(JSON.parse(data))
         end = buffer.indexOf('\n\n')
       }
@@ -254,6 +269,9 @@ function openStream(url: string, headers: Record<string, string>) {
     },
     get ended() {
       return ended
+    },
+    get pings() {
+      return pings
     },
     until,
     event: async (n: number) => {
@@ -445,6 +463,29 @@ describe('createServer: HTTP RPC (POST /rpc)', () => {
     expect(s.seen).toHaveLength(1)
   })
 
+  it('an empty body reaches the pipeline as empty text', async () => {
+    const s = await start()
+    const res = await post(s, '', { authorization: `Bearer ${s.host}` })
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: -32700 } })
+    expect(s.seen.map((x) => x.text)).toEqual([''])
+  })
+
+  it('a client that goes away abandons its request (the pipeline’s signal is aborted)', async () => {
+    const s = await start()
+    const req = request(`${s.base}/rpc`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.host}` },
+    })
+    req.on('error', () => {})
+    req.end(rpc(1, 'hold'))
+    await waitFor(() => s.held.length === 1)
+    expect(s.aborts).toEqual([])
+    req.destroy()
+    await waitFor(() => s.aborts.length === 1)
+    expect(s.aborts).toEqual(['client went away'])
+  })
+
   it('the preflight of a stream request is granted with exactly what the fallback needs; others are 403', async () => {
     const s = await start()
     const ok = await http(`${s.base}/rpc`, {
@@ -581,6 +622,19 @@ describe('createServer: event streams (GET /events)', () => {
       id: 2,
       result: { transport: 'sse', origin: ORIGIN, tokenName: 'host' },
     })
+  })
+
+  it('a stream gets a comment line every heartbeat, and nothing once it is closed', async () => {
+    const s = await start({ config: { server: { heartbeatMs: 20 } } })
+    const stream = openStream(`${s.base}/events`, { authorization: `Bearer ${s.host}` })
+    cleanup.push(() => stream.close())
+    await stream.until(() => stream.pings >= 2)
+    // The layer ends it (a token revoked, a slow reader …): one close event, then the end.
+    s.layer().closeAll(1008, 'token revoked')
+    await stream.until(() => stream.ended)
+    expect(stream.closes).toEqual([{ code: 1008, reason: 'token revoked' }])
+    expect(stream.events.map((e) => e.method)).toEqual(['walletd_stream', 'walletd_state'])
+    await waitFor(() => s.connections.total === 0)
   })
 
   it('shutting down sends a stream a close event and ends it', async () => {
