@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,8 @@ import { createConnectionRegistry } from './createConnectionRegistry.js'
 import { createServer } from './createServer.js'
 import { createTokenStore } from './createTokenStore.js'
 import { identityFromKey } from './handshake/loadIdentityKey.js'
+import { registerDevDemo } from './plugins/devDemo.js'
+import { providerBundlePath } from './plugins/providerBundle.js'
 
 const ORIGIN = 'https://app.example'
 const ACCOUNT = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
@@ -810,6 +812,82 @@ describe('createServer: health, readiness, metrics, errors', () => {
       .filter((l) => l.includes('refused a malformed request target'))
     expect(lines).toHaveLength(1)
     expect(lines[0]).not.toContain('secret')
+  })
+})
+
+const builtBundle = () =>
+  existsSync(providerBundlePath()) ? readFileSync(providerBundlePath(), 'utf8') : null
+
+describe('createServer: the provider bundle and the dev demo', () => {
+  it('/provider.js is the built bundle, public, from any page (404 when the package is not built)', async () => {
+    // `npm test` builds first; the mutation run's sandbox has no build.
+    const bundle = builtBundle()
+    const s = await start()
+    const res = await http(`${s.base}/provider.js`, { headers: { origin: 'https://any.example' } })
+    if (bundle === null) {
+      expect(res.status).toBe(404)
+      expect(JSON.parse(res.body)).toEqual({ error: 'the provider bundle is not built (npm run build)' })
+      return
+    }
+    expect(res.status).toBe(200)
+    expect(res.body).toBe(bundle)
+    expect(res.headers).toMatchObject({
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'access-control-allow-origin': '*',
+      'cross-origin-resource-policy': 'cross-origin',
+    })
+  })
+
+  it('the demo and its scripts load only on their own page; its provider carries the injected options', async () => {
+    let options: { url: string; publicKey: string; token: string } | null = {
+      url: 'ws://127.0.0.1:1/rpc',
+      publicKey: 'BAAA',
+      token: 'demo-token',
+    }
+    const s = await start({ extraRoutes: (app) => registerDevDemo(app, { providerOptions: () => options }) })
+    const common = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+    }
+    for (const site of [undefined, 'same-origin', 'none']) {
+      const headers: Record<string, string> = site === undefined ? {} : { 'sec-fetch-site': site }
+      const page = await http(`${s.base}/demo`, { headers })
+      expect(page.status, String(site)).toBe(200)
+      expect(page.headers).toMatchObject({
+        ...common,
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy':
+          "default-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+      })
+      expect(page.body).toContain('<')
+    }
+    const app = await http(`${s.base}/demo/app.js`, {})
+    expect(app.status).toBe(200)
+    expect(app.headers).toMatchObject({ ...common, 'content-type': 'text/javascript; charset=utf-8' })
+    const provider = await http(`${s.base}/demo/provider.js`, {})
+    const bundle = builtBundle()
+    if (bundle === null) expect(provider.status).toBe(404)
+    else {
+      expect(provider.status).toBe(200)
+      expect(provider.headers).toMatchObject({ ...common, 'content-type': 'text/javascript; charset=utf-8' })
+      expect(provider.body).toBe(`globalThis.walletdProviderOptions = ${JSON.stringify(options)};\n${bundle}`)
+    }
+    for (const path of ['/demo', '/demo/app.js', '/demo/provider.js']) {
+      for (const site of ['cross-site', 'same-site']) {
+        const res = await http(`${s.base}${path}`, { headers: { 'sec-fetch-site': site } })
+        expect(res.status, `${path} ${site}`).toBe(403)
+        expect(JSON.parse(res.body)).toEqual({ error: 'the demo loads only on its own page' })
+        expect(res.headers['cache-control']).toBe('no-store')
+        expect(res.body).not.toContain('demo-token')
+      }
+    }
+    options = null
+    const none = await http(`${s.base}/demo/provider.js`, {})
+    expect(none.status).toBe(404)
   })
 })
 
