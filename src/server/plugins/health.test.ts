@@ -18,7 +18,7 @@ function services(o: {
     chains: { list: () => chains },
     upstreams: {
       get: (id: number) => {
-        const st = (o.upstreams ?? {})[id]
+        const st = o.upstreams?.[id]
         return st === undefined ? undefined : { status: () => st }
       },
     },

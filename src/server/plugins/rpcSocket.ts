@@ -37,7 +37,9 @@ class SocketPeer implements ConnectionSink {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN) return
     const raw = this.raw
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,BooleanLiteral: coalescing changes how many syscalls carry the frames, not the frames
     if (raw && !this.corked && !raw.destroyed) {
+      // Stryker disable next-line BooleanLiteral: as above (corks nest, each with its own uncork)
       this.corked = true
       raw.cork()
       process.nextTick(uncork, this)
@@ -56,6 +58,7 @@ class SocketPeer implements ConnectionSink {
 }
 
 function uncork(peer: SocketPeer) {
+  // Stryker disable next-line BooleanLiteral: as in write (a peer left marked corked only stops coalescing)
   ;(peer as unknown as { corked: boolean }).corked = false
   const raw = (peer as unknown as { raw: RawSocket | undefined }).raw
   if (raw && !raw.destroyed) raw.uncork()
