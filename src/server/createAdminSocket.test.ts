@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createLogSink } from '../../test/helpers/logSink.js'
 import type { MessageHandler } from '../rpc/createMessageHandler.js'
 import type { Connection } from '../rpc/types.js'
-import { type AdminSocketOptions, listenAdminSocket } from './createAdminSocket.js'
+import { type AdminSocketOptions, isPipe, listenAdminSocket } from './createAdminSocket.js'
 
 const cleanup: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
@@ -132,7 +132,7 @@ describe('listenAdminSocket', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700)
     expect(statSync(t.admin.path).mode & 0o777).toBe(0o600)
     expect(statSync(t.admin.path).isSocket()).toBe(true)
-    expect(t.logText()).toContain('admin socket listening')
+    expect(t.logLines().find((l) => l.msg === 'admin socket listening')).toMatchObject({ path: t.admin.path })
     const c = await client(t.admin.path)
     // Two lines in one write, one line over two writes, a blank line, a notification.
     c.send(`${line(1)}\n   \n${line(2, 'a')}`)
@@ -179,8 +179,16 @@ describe('listenAdminSocket', () => {
     conn.onClose(() => calls++)
     expect(calls).toBe(3)
     expect(t.admin.connections).toBe(0)
-    // Pushes to a closed connection go nowhere (and do not throw).
+    // Pushes to a closed connection go nowhere (no write after the end, so no socket error).
     conn.notify?.({ late: true })
+    await new Promise((r) => setImmediate(r))
+    expect(t.logText()).not.toContain('admin socket error')
+    // The connection's lines carry its id and transport.
+    expect(t.logLines().find((l) => l.msg === 'admin close handler failed')).toMatchObject({
+      connId: conn.id,
+      transport: 'admin',
+      err: expect.objectContaining({ message: 'closer bug' }),
+    })
     t.release()
   })
 
@@ -194,6 +202,18 @@ describe('listenAdminSocket', () => {
       id: null,
       error: { code: -32600, message: 'Invalid request: a line is longer than 40 bytes.' },
     })
+    await c.ended
+    expect(c.lines).toEqual([])
+    expect(t.seen).toEqual([])
+  })
+
+  it('nothing more is read after a refused line', async () => {
+    const t = await start({ maxLineBytes: 40 })
+    const c = await client(t.admin.path)
+    c.send(`${'x'.repeat(50)}\n`)
+    await new Promise((r) => setImmediate(r))
+    c.send(line(2))
+    expect(await c.next()).toMatchObject({ id: null, error: { code: -32600 } })
     await c.ended
     expect(c.lines).toEqual([])
     expect(t.seen).toEqual([])
@@ -249,6 +269,9 @@ describe('listenAdminSocket', () => {
     const c = await client(t.admin.path)
     c.send(line(1))
     while (!t.logText().includes('admin message handler failed')) await new Promise((r) => setImmediate(r))
+    expect(t.logLines().find((l) => l.msg === 'admin message handler failed')).toMatchObject({
+      err: expect.objectContaining({ message: 'handler bug' }),
+    })
     c.send(line(2))
     expect(await c.next()).toEqual({ jsonrpc: '2.0', id: 2, result: 'ok' })
   })
@@ -297,6 +320,14 @@ describe('listenAdminSocket', () => {
     await closing
     await c.ended
     expect(existsSync(t.admin.path)).toBe(false)
+  })
+
+  it('tells a Windows named pipe from a Unix socket path', () => {
+    expect(isPipe('\\\\.\\pipe\\walletd')).toBe(true)
+    expect(isPipe('\\\\?\\pipe\\walletd')).toBe(true)
+    expect(isPipe('/run/walletd/admin.sock')).toBe(false)
+    expect(isPipe('x\\\\.\\pipe\\')).toBe(false)
+    expect(isPipe('x\\\\?\\pipe\\')).toBe(false)
   })
 
   describe('the socket path', () => {
@@ -351,8 +382,26 @@ describe('listenAdminSocket', () => {
       await ok.close()
       await expect(listenAdminSocket(opts(join(dir, 'missing', 'a.sock')))).rejects.toMatchObject({
         code: 'WALLETD_ERR_ADMIN_SOCKET',
-        message: expect.stringContaining('must be private (0700)'),
+        message: `The runtime dir ${join(dir, 'missing')} must be private (0700) for the admin socket.`,
+        cause: expect.objectContaining({ code: 'ENOENT' }),
       })
+      // A "directory" that is a file: the bind itself fails, with its code.
+      await expect(listenAdminSocket(opts(join(file, 'a.sock')))).rejects.toMatchObject({
+        code: 'WALLETD_ERR_ADMIN_SOCKET',
+        message: `Cannot create the admin socket ${join(file, 'a.sock')}: ENOTDIR`,
+        cause: expect.objectContaining({ code: 'ENOTDIR' }),
+      })
+    })
+
+    it('a private runtime dir is left as it is', async () => {
+      const dir = join(tempDir(), 'run')
+      // Write and search, no read: private, and not 0700.
+      mkdirSync(dir)
+      chmodSync(dir, 0o300)
+      cleanup.push(() => chmodSync(dir, 0o700))
+      const a = await listenAdminSocket(opts(join(dir, 'a.sock')))
+      cleanup.push(() => a.close())
+      expect(statSync(dir).mode & 0o777).toBe(0o300)
     })
   })
 })
