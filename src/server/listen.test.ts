@@ -66,6 +66,7 @@ test('the error names one port when the range is one port, with the hint for non
     listenWithRetry(server, { host: '127.0.0.1', port: taken, lastPort: taken - 1, strict: false }),
   ).rejects.toMatchObject({
     message: `Cannot listen on 127.0.0.1: port ${taken} in use. Pick another with --port.`,
+    cause: expect.objectContaining({ code: 'EADDRINUSE' }),
   })
   // Two adjacent taken ports: the range is named.
   let first = 0

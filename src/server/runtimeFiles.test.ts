@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -127,6 +136,18 @@ describe('acquireLock', () => {
     writeFileSync(lock, '12345')
     release()
     expect(readFileSync(lock, 'utf8')).toBe('12345')
+  })
+
+  it('a lock that cannot be read or removed (a directory) gives up after a retry', () => {
+    const dir = tempDir()
+    const lock = join(dir, 'walletd.lock')
+    mkdirSync(lock)
+    expect(() => acquireLock(lock, dir)).toThrow(
+      expect.objectContaining({
+        code: 'WALLETD_ERR_ALREADY_RUNNING',
+        message: `Could not take the lock ${lock}.`,
+      }),
+    )
   })
 
   it('an error other than an existing lock is thrown as is', () => {
