@@ -397,6 +397,20 @@ describe('createServer: WebSocket RPC (GET /rpc upgraded)', () => {
     expect(await live.call('eth_chainId')).toMatchObject({ result: { method: 'eth_chainId' } })
   })
 
+  it('a socket that does not read its answers is terminated once too much is waiting for it', async () => {
+    const s = await start({ config: { connections: { maxBufferedBytes: 65_536 } } })
+    const client = await connect(s.wsUrl, { token: s.host, via: 'bearer' })
+    // Stop reading: answers pile up in the server's buffers.
+    ;(client.socket as unknown as { _socket: { pause(): void } })._socket.pause()
+    const big = 'm'.repeat(200_000)
+    for (let i = 0; i < 100 && s.connections.total === 1; i++) {
+      client.socket.send(rpc(i, big))
+      await new Promise((r) => setTimeout(r, 1))
+    }
+    await waitFor(() => s.connections.total === 0)
+    expect(await s.outcomes()).toMatchObject({ slow_reader: 1 })
+  })
+
   it('a socket error is logged without the frame and the socket dropped', async () => {
     const s = await start({ config: { server: { maxPayloadBytes: 1024 } } })
     const client = await connect(s.wsUrl, { token: s.host, via: 'bearer' })
