@@ -677,6 +677,29 @@ describe('createServer: event streams (GET /events)', () => {
   })
 })
 
+describe('createServer: limits and settings', () => {
+  it('offers no WebSocket compression, and refuses oversized headers (431)', async () => {
+    const s = await start({ config: { server: { maxHeaderBytes: 4096 } } })
+    // A default ws client offers permessage-deflate; walletd declines it.
+    const socket = new WebSocket(s.wsUrl, { headers: { authorization: `Bearer ${s.host}` } })
+    cleanup.push(() => socket.terminate())
+    await new Promise((r) => socket.once('open', r))
+    expect(socket.extensions).toBe('')
+    const res = await http(`${s.base}/healthz`, { headers: { 'x-pad': 'p'.repeat(8192) } })
+    expect(res.status).toBe(431)
+  })
+
+  it('a route that declares a JSON schema fails loudly at start-up', async () => {
+    await expect(
+      start({
+        extraRoutes: (app) => {
+          app.post('/typed', { schema: { body: { type: 'object' } } }, async () => 'x')
+        },
+      }),
+    ).rejects.toThrow(/walletd routes declare no JSON schemas/)
+  })
+})
+
 describe('createServer: health, readiness, metrics, errors', () => {
   it('/healthz is always ok; /readyz and /health say what is missing, naming no origin or token', async () => {
     const s = await start()
