@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { PortUnavailableError } from '../errors/startup.js'
 
 /**
@@ -9,6 +10,7 @@ export async function listenWithRetry(
   server: Server,
   { host, port, lastPort, strict }: { host: string; port: number; lastPort: number; strict: boolean },
 ): Promise<number> {
+  // Stryker disable next-line ConditionalExpression: binding port 0 never fails with EADDRINUSE, so its range is never walked
   const end = strict || port === 0 ? port : Math.max(port, lastPort)
   let lastError: NodeJS.ErrnoException | undefined
   for (let p = port; p <= end; p++) {
@@ -24,19 +26,21 @@ export async function listenWithRetry(
         }
         server.once('error', onError)
         server.once('listening', onListening)
+        // Stryker disable next-line BooleanLiteral: exclusive only matters in a cluster worker
         server.listen({ host, port: p, exclusive: true })
       })
-      const addr = server.address()
-      if (addr && typeof addr === 'object') return addr.port
-      return p
+      // A TCP server's address is always an object once listening.
+      return (server.address() as AddressInfo).port
     } catch (err) {
       lastError = err as NodeJS.ErrnoException
       if (lastError.code !== 'EADDRINUSE' && lastError.code !== 'EACCES') break
     }
   }
+  // The loop ran at least once (end ≥ port): there is a last error.
+  const failure = lastError as NodeJS.ErrnoException
   const range = end === port ? `port ${port}` : `ports ${port}–${end}`
   throw new PortUnavailableError(
-    `Cannot listen on ${host}: ${range} ${lastError?.code === 'EADDRINUSE' ? 'in use' : `unavailable (${lastError?.code ?? 'error'})`}.${strict ? ' Drop --strict-port to move to the next free port, or pick another with --port.' : ' Pick another with --port.'}`,
-    { cause: lastError },
+    `Cannot listen on ${host}: ${range} ${failure.code === 'EADDRINUSE' ? 'in use' : `unavailable (${failure.code})`}.${strict ? ' Drop --strict-port to move to the next free port, or pick another with --port.' : ' Pick another with --port.'}`,
+    { cause: failure },
   )
 }

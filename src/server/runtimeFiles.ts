@@ -65,7 +65,8 @@ export function acquireLock(lockFile: string, runtimeDir: string): () => void {
       try {
         if (lstatSync(lockFile).isSymbolicLink())
           throw new AlreadyRunningError(`The lock file ${lockFile} is a symlink; remove it.`)
-        pid = Number(readFileSync(lockFile, 'utf8').trim())
+        // Number() ignores surrounding whitespace (a trailing newline).
+        pid = Number(readFileSync(lockFile, 'utf8'))
       } catch (e) {
         if (e instanceof AlreadyRunningError) throw e
       }

@@ -6,6 +6,8 @@ import { providerBundlePath } from './providerBundle.js'
 export type DevDemoOptions = {
   /** The injection options of the demo page: walletd's URL, identity key and the demo token. */
   providerOptions: () => { url: string; publicKey: string; token: string } | null
+  /** Where the provider bundle is read from (default: the package's build). */
+  bundlePath?: string
 }
 
 /** Only the demo page itself may load its scripts (one holds a token): no cross-site inclusion. */
@@ -29,10 +31,13 @@ const headers = (type: string) => ({
  * the provider injected the way a host would (`/demo/provider.js`: the bundle behind its options,
  * with a token bound to the demo's origins). The demo signs with Anvil's public test keys only.
  */
-export function registerDevDemo(app: FastifyInstance, { providerOptions }: DevDemoOptions) {
+export function registerDevDemo(
+  app: FastifyInstance,
+  { providerOptions, bundlePath = providerBundlePath() }: DevDemoOptions,
+) {
   let bundle: string | null = null
   try {
-    bundle = readFileSync(providerBundlePath(), 'utf8')
+    bundle = readFileSync(bundlePath, 'utf8')
   } catch {}
   app.get('/demo', async (req, reply) => {
     if (!sameOrigin(req, reply)) return reply

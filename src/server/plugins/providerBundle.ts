@@ -10,11 +10,12 @@ export const providerBundlePath = (minified = true) =>
 /**
  * `GET /provider.js`: the provider bundle (public code, no secret), for hosts that load it by URL
  * and set `walletdProviderOptions` themselves. Read once; 404 when the package was not built.
+ * `bundlePath`: where it is read from (default: the package's build).
  */
-export function registerProviderBundle(app: FastifyInstance) {
+export function registerProviderBundle(app: FastifyInstance, bundlePath = providerBundlePath()) {
   let bundle: string | null = null
   try {
-    bundle = readFileSync(providerBundlePath(), 'utf8')
+    bundle = readFileSync(bundlePath, 'utf8')
   } catch {}
   app.get('/provider.js', async (_req, reply) => {
     if (bundle === null)

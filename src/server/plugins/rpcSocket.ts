@@ -28,8 +28,12 @@ class SocketPeer implements ConnectionSink {
   handle: ConnectionHandle | null = null
   /** A pong (or any frame) arrived since the last heartbeat. */
   alive = true
+  // Write coalescing (`corked`, `raw`, cork and uncork) changes how many syscalls carry the frames,
+  // not the frames: its mutants are not run.
+  // Stryker disable next-line BooleanLiteral: write coalescing only
   private corked = false
   private readonly raw: RawSocket | undefined
+  // Stryker disable next-line BlockStatement: write coalescing only (no raw socket: no corking)
   constructor(readonly socket: WebSocket) {
     this.raw = (socket as unknown as { _socket?: RawSocket })._socket
   }
@@ -37,7 +41,9 @@ class SocketPeer implements ConnectionSink {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN) return
     const raw = this.raw
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,BooleanLiteral,BlockStatement: write coalescing only
     if (raw && !this.corked && !raw.destroyed) {
+      // Stryker disable next-line BooleanLiteral: write coalescing only (corks nest, each with its own uncork)
       this.corked = true
       raw.cork()
       process.nextTick(uncork, this)
@@ -56,8 +62,10 @@ class SocketPeer implements ConnectionSink {
 }
 
 function uncork(peer: SocketPeer) {
+  // Stryker disable next-line BooleanLiteral: write coalescing only (a peer left marked corked only stops coalescing)
   ;(peer as unknown as { corked: boolean }).corked = false
   const raw = (peer as unknown as { raw: RawSocket | undefined }).raw
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: write coalescing only (uncorking a destroyed socket is a no-op)
   if (raw && !raw.destroyed) raw.uncork()
 }
 
