@@ -67,12 +67,12 @@ describe('approvalAuditEvent', () => {
       asked: true,
       rule: 'ci',
     })
-    const accounts = [B]
+    const accounts: `0x${string}`[] = [B]
     const event = approvalAuditEvent(tx, { approved: true, by: 'cli', asked: true, accounts })
     expect(event).toEqual({ ...common, approved: true, by: 'cli', asked: true, accounts: [B] })
     // A copy: what was granted is recorded as it was.
     accounts.push(A)
-    expect((event as { accounts: string[] }).accounts).toEqual([B])
+    expect((event as unknown as { accounts: string[] }).accounts).toEqual([B])
   })
 
   test('a refusal: the reason, the rule and the note when there are any', () => {

@@ -98,7 +98,7 @@ describe('devPolicy (start --dev --policy dev)', () => {
       rule: 'dev',
     })
     // The accounts are copied: changing the list given later changes nothing.
-    const accounts = [A]
+    const accounts: `0x${string}`[] = [A]
     const p = devPolicy(accounts)
     accounts.push(OTHER)
     expect(p.rules[0]?.accounts).toEqual([A])

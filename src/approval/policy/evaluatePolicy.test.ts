@@ -813,7 +813,7 @@ describe('grantsApproval, simulatedOutflow, assetKey', () => {
   const approval = {
     standard: 'erc20' as const,
     token: TOKEN,
-    spender: C,
+    spender: C as `0x${string}`,
     amount: 1n,
     tokenId: null,
     forAll: false,

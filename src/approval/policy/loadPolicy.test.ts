@@ -86,6 +86,21 @@ describe('readPolicyFile', () => {
     expect(key.metaMessages).toEqual([expect.stringMatching(/^version: ./)])
     const rules = thrown(() => readPolicyFile(write('r.json', { version: 1, rules: [] })))
     expect(rules.metaMessages).toEqual([expect.stringMatching(/^rules: ./)])
+    // Keys deeper down are joined with dots; a rule that is null has no name to show.
+    const deep = thrown(() =>
+      readPolicyFile(
+        write('n.json', {
+          version: 1,
+          rateLimit: { burst: 'x', perSecond: 1 },
+          rules: [{ ...rule, spend: { maxWei: '1', periodSeconds: 0 } }, null],
+        }),
+      ),
+    )
+    expect(deep.metaMessages).toEqual([
+      expect.stringMatching(/^rateLimit\.burst: ./),
+      expect.stringMatching(/^rules\[0\] \("ci"\)\.spend\.periodSeconds: ./),
+      expect.stringMatching(/^rules\[1\]: ./),
+    ])
     // At most ten problems are listed.
     const many = Array.from({ length: 12 }, (_, i) => ({ name: `r${i}`, action: 'maybe', chainIds: [1] }))
     expect(
