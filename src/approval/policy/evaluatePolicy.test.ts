@@ -549,6 +549,14 @@ describe('why a rule does not match: each condition, in words', () => {
       { kind: 'connect', chainId: 31337, accounts: [A, C] },
       'none of its accounts is unlocked',
     )
+    // One of its accounts offered is enough; it grants only those.
+    expect(why({ accounts: [B, C] }, { kind: 'connect', chainId: 31337, accounts: [A, C] }).decision).toEqual(
+      {
+        approved: true,
+        rule: 'r',
+        accounts: [C],
+      },
+    )
     miss(
       { accounts: [A] },
       { kind: 'chain', chainId: 31337, action: 'switch', targetChainId: 31337 },
@@ -626,6 +634,10 @@ describe('why a rule does not match: each condition, in words', () => {
     miss({ typedData: { primaryTypes: ['Order'] } }, typed(), 'primary type Mail is not listed')
     miss({ typedData: { primaryTypes: ['Mail'] } }, msg, 'a message request is not typed data')
     miss({ typedData: { domainNames: ['Other'] } }, typed(), 'domain name Ether Mail is not listed')
+    expect(why({ typedData: { domainNames: ['Other', 'Ether Mail'] } }, typed()).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
     miss({ typedData: { domainNames: [''] } }, typed({ domain: {} }), 'domain name (none) is not listed')
     expect(why({ typedData: { domainNames: [''] } }, typed({ domain: { name: '' } })).decision).toEqual({
       approved: true,
