@@ -665,3 +665,73 @@ describe('validate', () => {
     })
   })
 })
+
+describe('instant approvers: details', () => {
+  test('a decision by an instant approver is announced as settled, like any other', async () => {
+    const policy: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => ({ approved: true, rule: 'ci' }),
+    }
+    const b = createApprovalBroker({ approvers: [policy], timeoutMs: 1000 })
+    const events: BrokerEvent[] = []
+    b.subscribe((e) => events.push(e))
+    const { request, decided } = await b.request(input('https://a.example'), signal())
+    expect(decided).toEqual({ approved: true, by: 'policy', asked: true, rule: 'ci' })
+    expect(events).toEqual([{ type: 'settled', request, decided }])
+  })
+
+  test('only instant approvers: one that throws makes it an error; one that abstains, no-approver', async () => {
+    const throws: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => {
+        throw new Error('bug')
+      },
+    }
+    const abstains: Approver = { name: 'policy', instant: true, decide: async () => undefined }
+    expect(
+      (
+        await createApprovalBroker({ approvers: [throws], timeoutMs: 1000 }).request(
+          input('https://a.example'),
+          signal(),
+        )
+      ).decided,
+    ).toEqual({ approved: false, reason: 'error', by: 'walletd', asked: false })
+    expect(
+      (
+        await createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).request(
+          input('https://a.example'),
+          signal(),
+        )
+      ).decided,
+    ).toEqual({ approved: false, reason: 'no-approver', by: 'walletd', asked: false })
+    expect(createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).canDecide).toBe(true)
+    expect(createApprovalBroker({ approvers: [], external: true, timeoutMs: 1000 }).approverNames).toEqual([
+      'cli',
+    ])
+    expect(createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).approverNames).toEqual(['policy'])
+  })
+
+  test('a closed connection is cancelled before an instant approver is asked', async () => {
+    let asked = 0
+    const policy: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => {
+        asked++
+        return { approved: true }
+      },
+    }
+    const c = new AbortController()
+    c.abort()
+    const b = createApprovalBroker({ approvers: [policy], timeoutMs: 1000 })
+    expect((await b.request(input('https://a.example'), c.signal)).decided).toEqual({
+      approved: false,
+      reason: 'cancelled',
+      by: 'walletd',
+      asked: false,
+    })
+    expect(asked).toBe(0)
+  })
+})
