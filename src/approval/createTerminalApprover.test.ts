@@ -1,5 +1,6 @@
+import { EventEmitter, getEventListeners } from 'node:events'
 import { PassThrough, Writable } from 'node:stream'
-import { expect, test } from 'vitest'
+import { expect, test, vi } from 'vitest'
 import {
   createTerminalApprover,
   expectedAnswer,
@@ -710,4 +711,246 @@ test('a malformed request is refused, never thrown', async () => {
     approved: false,
     reason: 'error',
   })
+})
+
+test('the default timer: the answer mark after 1 s; answering cancels it', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+  try {
+    let t = 0
+    const input = new PassThrough()
+    let text = ''
+    const output = new Writable({
+      write(chunk, _enc, cb) {
+        text += String(chunk)
+        cb()
+      },
+    })
+    const approver = createTerminalApprover({ input, output, now: () => t })
+    const p = approver.decide(setup().request(), new AbortController().signal)
+    await settle()
+    t = 999
+    vi.advanceTimersByTime(999)
+    expect(text).not.toContain('answer ▸')
+    t = 1000
+    vi.advanceTimersByTime(1)
+    expect(text).toContain('answer ▸')
+    input.write('yes\n')
+    expect(await p).toEqual({ approved: true })
+    // A second prompt answered before its mark: its timer is cancelled.
+    const q = approver.decide(setup().request(), new AbortController().signal)
+    await settle()
+    expect(vi.getTimerCount()).toBe(1)
+    approver.close()
+    expect(await q).toEqual({ approved: false, reason: 'shutdown' })
+    expect(vi.getTimerCount()).toBe(0)
+  } finally {
+    vi.useRealTimers()
+  }
+})
+
+test('a timer that cannot be cancelled shows no answer mark for a prompt already ended', async () => {
+  const fired: Array<() => void> = []
+  const input = new PassThrough()
+  let text = ''
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk)
+      cb()
+    },
+  })
+  let t = 0
+  const approver = createTerminalApprover({
+    input,
+    output,
+    now: () => t,
+    setTimer: (fn) => {
+      fired.push(fn)
+      return () => {}
+    },
+  })
+  const c = new AbortController()
+  const p = approver.decide(setup().request(), c.signal)
+  await settle()
+  c.abort(new Error('timeout'))
+  expect(await p).toEqual({ approved: false, reason: 'timeout' })
+  for (const fn of fired) fn()
+  expect(text).not.toContain('answer ▸')
+  t = 5000
+  expect(approver.pending).toBe(0)
+})
+
+test('a `ready` that fails still lets prompts through', async () => {
+  const t = setup({ ready: Promise.reject(new Error('no passphrase')) })
+  const a = t.ask(t.request())
+  await settle()
+  expect(t.output()).toContain('Sign message 1')
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+})
+
+test('a request aborted while waiting for `ready` is cancelled; nothing is shown', async () => {
+  const t = setup({ ready: new Promise(() => {}) })
+  const c = new AbortController()
+  const a = t.ask(t.request(), c.signal)
+  await settle()
+  c.abort(new Error('timeout'))
+  expect(await a.promise).toEqual({ approved: false, reason: 'timeout' })
+  expect(t.approver.pending).toBe(0)
+  expect(t.output()).toBe('')
+})
+
+test('the answer mark is written once, however the answer arrives; a rejected answer is noted', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'no') await t.type(ch)
+  await t.type('\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+  expect(t.output().split('answer ▸').length).toBe(2)
+  expect(t.output()).toContain(`walletd: rejected: personal_sign request ${r.id}\n`)
+})
+
+test('consecutive prompts read each keystroke once (one reader), in raw mode throughout', async () => {
+  const t = setup({ tty: true })
+  const a = t.ask(t.request())
+  const b = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'yes\r') await t.type(ch)
+  expect(await a.promise).toEqual({ approved: true })
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'yes\r') await t.type(ch)
+  expect(await b.promise).toEqual({ approved: true })
+  expect(t.raw).toEqual([true, false])
+  expect(t.input.listenerCount('data')).toBe(0)
+})
+
+test('Ctrl-C: an onInterrupt that throws changes nothing; the next prompt still works', async () => {
+  const input = new PassThrough()
+  const clock = fakeClock()
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+    onInterrupt: () => {
+      throw new Error('exit failed')
+    },
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  input.write('\x03')
+  expect(await a).toEqual({ approved: false, reason: 'interrupted' })
+  const b = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  input.write('yes\n')
+  expect(await b).toEqual({ approved: true })
+})
+
+test('an input error then end of input: still the error; close removes its stream listeners', async () => {
+  const t = setup()
+  const ends = t.input.listenerCount('end')
+  const errors = t.input.listenerCount('error')
+  t.input.emit('error', new Error('EIO'))
+  t.input.emit('end')
+  expect(await t.approver.decide(t.request(), new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'error',
+  })
+  const u = setup()
+  const before = [u.input.listenerCount('end'), u.input.listenerCount('error')]
+  u.approver.close()
+  u.approver.close()
+  expect([u.input.listenerCount('end'), u.input.listenerCount('error')]).toEqual([
+    before[0]! - 1,
+    before[1]! - 1,
+  ])
+  expect([ends, errors]).toEqual(before)
+})
+
+test('close while a prompt is shown notes it as rejected (shutdown)', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  t.approver.close()
+  expect(await a.promise).toEqual({ approved: false, reason: 'shutdown' })
+  expect(t.output()).toContain(`walletd: rejected (shutdown): personal_sign request ${r.id}\n`)
+})
+
+test('an input that is no TTY is never put in raw mode, even if it could be; one without read() still works', async () => {
+  const raw: boolean[] = []
+  const clock = fakeClock()
+  const events = new PassThrough()
+  const input = Object.assign(events, {
+    isTTY: false,
+    setRawMode: (m: boolean) => raw.push(m),
+  }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  events.write('yes\n')
+  expect(await a).toEqual({ approved: true })
+  expect(raw).toEqual([])
+  // A bare event emitter: no read(), no raw mode.
+  const bare = Object.assign(new EventEmitter(), { pause: () => bare, resume: () => bare })
+  const other = createTerminalApprover({
+    input: bare as unknown as TerminalInput,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const b = other.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  bare.emit('data', 'yes\n')
+  expect(await b).toEqual({ approved: true })
+})
+
+test('what was buffered before a prompt is drained, at most 1024 reads', async () => {
+  const clock = fakeClock()
+  let reads = 0
+  // An input that always has more buffered (a bare emitter: no stream internals read it).
+  const input = Object.assign(new EventEmitter(), {
+    pause: () => input,
+    resume: () => input,
+    read: () => {
+      reads++
+      return 'x'
+    },
+  }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  expect(reads).toBe(1024)
+  approver.close()
+  expect(await a).toEqual({ approved: false, reason: 'shutdown' })
+})
+
+test('a decided request leaves no abort listener on its signal', async () => {
+  const t = setup()
+  const connection = new AbortController().signal
+  const a = t.ask(t.request(), connection)
+  await settle()
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+  expect(getEventListeners(connection, 'abort')).toHaveLength(0)
 })
