@@ -954,3 +954,39 @@ test('a decided request leaves no abort listener on its signal', async () => {
   expect(await a.promise).toEqual({ approved: true })
   expect(getEventListeners(connection, 'abort')).toHaveLength(0)
 })
+
+test('named terminal; a TTY without raw mode still works; account numbers past 9 are read whole', async () => {
+  const t = setup()
+  expect(t.approver.name).toBe('terminal')
+  const clock = fakeClock()
+  const events = new PassThrough()
+  const tty = Object.assign(events, { isTTY: true }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input: tty,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  events.write('yes\n')
+  expect(await a).toEqual({ approved: true })
+  const accounts = Array.from(
+    { length: 12 },
+    (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}` as `0x${string}`,
+  )
+  const connect = t.request({
+    kind: 'connect',
+    facts: { kind: 'connect', chainId: 31337, accounts },
+    choices: { accounts, defaults: [accounts[0]!] },
+  })
+  expect(parseAnswer(connect, 'yes', '1,12')).toEqual({
+    approved: true,
+    accounts: [accounts[0], accounts[11]],
+  })
+  expect(parseAnswer(connect, 'yes', '10 11')).toEqual({
+    approved: true,
+    accounts: [accounts[9], accounts[10]],
+  })
+})
