@@ -64,3 +64,90 @@ describe('approval requests on the wire', () => {
     expect(() => decidedFromJson({ approved: false, reason: 'whatever', by: 'x', asked: true })).toThrow()
   })
 })
+
+describe('approval requests on the wire: details', () => {
+  const wire = () => JSON.parse(JSON.stringify(approvalRequestToJson(tx)))
+
+  test('the request comes back frozen, with absent optional fields as undefined (null on the wire too)', () => {
+    const w = wire()
+    w.facts.decoded = { ...w.facts.decoded, counterparty: null, amount: null }
+    w.choices = null
+    const back = approvalRequestFromJson(w)
+    expect(Object.isFrozen(back)).toBe(true)
+    expect(back.choices).toBeUndefined()
+    expect('choices' in back && back.choices === undefined).toBe(true)
+    const facts = back.facts as Extract<ApprovalRequest['facts'], { kind: 'transaction' }>
+    expect(facts.decoded).toEqual({
+      standard: 'erc20',
+      name: 'approve',
+      counterparty: undefined,
+      amount: undefined,
+      grantsApproval: true,
+      unlimited: true,
+    })
+    expect(facts.value).toBe(1_500_000_000_000_000_000n)
+    expect(back.kind).toBe('transaction')
+  })
+
+  test('connect choices, typed data and chain facts round-trip', () => {
+    const connect: ApprovalRequest = {
+      ...tx,
+      kind: 'connect',
+      method: 'eth_requestAccounts',
+      answer: 'yes',
+      facts: { kind: 'connect', chainId: 1, accounts: [A] },
+      choices: { accounts: [A], defaults: [A] },
+    }
+    expect(approvalRequestFromJson(JSON.parse(JSON.stringify(approvalRequestToJson(connect))))).toEqual(
+      connect,
+    )
+    const typed: ApprovalRequest = {
+      ...tx,
+      kind: 'typedData',
+      answer: 'yes',
+      facts: {
+        kind: 'typedData',
+        chainId: 1,
+        account: A,
+        primaryType: 'Permit',
+        domain: { name: 'USD', version: '1', chainId: 1, verifyingContract: A },
+      },
+    }
+    expect(approvalRequestFromJson(JSON.parse(JSON.stringify(approvalRequestToJson(typed))))).toEqual(typed)
+    const negative = wire()
+    negative.facts.decoded.amount = '-5'
+    expect((approvalRequestFromJson(negative).facts as { decoded: { amount: bigint } }).decoded.amount).toBe(
+      -5n,
+    )
+    const bad = wire()
+    bad.facts.value = '1.5'
+    expect(() => approvalRequestFromJson(bad)).toThrow()
+  })
+
+  test('decisions: approvals with accounts and rule; null optional fields become undefined', () => {
+    expect(decidedFromJson({ approved: true, by: 'policy', asked: true, accounts: [A], rule: 'ci' })).toEqual(
+      { approved: true, by: 'policy', asked: true, accounts: [A], rule: 'ci' },
+    )
+    const d = decidedFromJson({
+      approved: false,
+      by: 'cli',
+      asked: true,
+      reason: 'rejected',
+      rule: null,
+      note: null,
+    })
+    expect(d).toEqual({
+      approved: false,
+      by: 'cli',
+      asked: true,
+      reason: 'rejected',
+      rule: undefined,
+      note: undefined,
+    })
+    expect(decidedToJson({ approved: true, by: 'cli', asked: true })).toEqual({
+      approved: true,
+      by: 'cli',
+      asked: true,
+    })
+  })
+})

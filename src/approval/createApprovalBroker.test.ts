@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { describe, expect, test } from 'vitest'
 import { ResourceUnavailableError } from '../errors/rpc.js'
 import { toJsonRpcError } from '../errors/toJsonRpcError.js'
@@ -663,5 +664,121 @@ describe('validate', () => {
       by: 'p',
       asked: true,
     })
+  })
+})
+
+describe('instant approvers: details', () => {
+  test('a decision by an instant approver is announced as settled, like any other', async () => {
+    const policy: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => ({ approved: true, rule: 'ci' }),
+    }
+    const b = createApprovalBroker({ approvers: [policy], timeoutMs: 1000 })
+    const events: BrokerEvent[] = []
+    b.subscribe((e) => events.push(e))
+    const { request, decided } = await b.request(input('https://a.example'), signal())
+    expect(decided).toEqual({ approved: true, by: 'policy', asked: true, rule: 'ci' })
+    expect(events).toEqual([{ type: 'settled', request, decided }])
+  })
+
+  test('only instant approvers: one that throws makes it an error; one that abstains, no-approver', async () => {
+    const throws: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => {
+        throw new Error('bug')
+      },
+    }
+    const abstains: Approver = { name: 'policy', instant: true, decide: async () => undefined }
+    expect(
+      (
+        await createApprovalBroker({ approvers: [throws], timeoutMs: 1000 }).request(
+          input('https://a.example'),
+          signal(),
+        )
+      ).decided,
+    ).toEqual({ approved: false, reason: 'error', by: 'walletd', asked: false })
+    expect(
+      (
+        await createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).request(
+          input('https://a.example'),
+          signal(),
+        )
+      ).decided,
+    ).toEqual({ approved: false, reason: 'no-approver', by: 'walletd', asked: false })
+    expect(createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).canDecide).toBe(true)
+    expect(createApprovalBroker({ approvers: [], external: true, timeoutMs: 1000 }).approverNames).toEqual([
+      'cli',
+    ])
+    expect(createApprovalBroker({ approvers: [abstains], timeoutMs: 1000 }).approverNames).toEqual(['policy'])
+  })
+
+  test('a closed connection is cancelled before an instant approver is asked', async () => {
+    let asked = 0
+    const policy: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async () => {
+        asked++
+        return { approved: true }
+      },
+    }
+    const c = new AbortController()
+    c.abort()
+    const b = createApprovalBroker({ approvers: [policy], timeoutMs: 1000 })
+    expect((await b.request(input('https://a.example'), c.signal)).decided).toEqual({
+      approved: false,
+      reason: 'cancelled',
+      by: 'walletd',
+      asked: false,
+    })
+    expect(asked).toBe(0)
+  })
+})
+
+describe('the broker: deadlines, connections, listeners', () => {
+  test('a timeout and a closed connection are decided by walletd, after asking', async () => {
+    const m = manualApprover()
+    const b = createApprovalBroker({ approvers: [m.approver], timeoutMs: 20 })
+    expect((await b.request(input('https://a.example'), signal())).decided).toEqual({
+      approved: false,
+      reason: 'timeout',
+      by: 'walletd',
+      asked: true,
+    })
+    const c = new AbortController()
+    const p = b.request(input('https://b.example'), c.signal)
+    await settle()
+    c.abort()
+    expect((await p).decided).toEqual({ approved: false, reason: 'cancelled', by: 'walletd', asked: true })
+  })
+
+  test('no approver at all: no-approver even when the connection is already closed', async () => {
+    const c = new AbortController()
+    c.abort()
+    const b = createApprovalBroker({ approvers: [], timeoutMs: 1000 })
+    expect((await b.request(input('https://a.example'), c.signal)).decided).toMatchObject({
+      reason: 'no-approver',
+    })
+  })
+
+  test('a connection asking many times keeps no abort listener from requests already decided', async () => {
+    const policy: Approver = {
+      name: 'policy',
+      instant: true,
+      decide: async (r) => (r.origin === 'https://policy.example' ? { approved: true } : undefined),
+    }
+    const m = manualApprover()
+    const b = createApprovalBroker({ approvers: [policy, m.approver], timeoutMs: 10_000 })
+    const connection = new AbortController().signal
+    for (let i = 0; i < 3; i++) {
+      expect((await b.request(input('https://policy.example'), connection)).decided.approved).toBe(true)
+      const p = b.request(input('https://person.example'), connection)
+      await settle()
+      m.waiting.at(-1)!.answer({ approved: true })
+      expect((await p).decided.approved).toBe(true)
+    }
+    expect(getEventListeners(connection, 'abort')).toHaveLength(0)
   })
 })

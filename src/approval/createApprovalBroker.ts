@@ -298,7 +298,8 @@ export function createApprovalBroker({
           signal.removeEventListener('abort', onAbort)
           pending.delete(request.id)
           slots.delete(slot)
-          const why = d.approved || d.asked === false ? 'withdrawn' : d.reason
+          // A deadline, a closed connection or shutdown is passed on; any other decision withdraws the rest.
+          const why = (d as { reason?: string }).reason
           const reason = why === 'timeout' || why === 'cancelled' || why === 'shutdown' ? why : 'withdrawn'
           for (const c of controllers) c.abort(new Error(reason))
           resolve(d)

@@ -1,6 +1,12 @@
+import { EventEmitter, getEventListeners } from 'node:events'
 import { PassThrough, Writable } from 'node:stream'
-import { expect, test } from 'vitest'
-import { createTerminalApprover, type TerminalInput } from './createTerminalApprover.js'
+import { expect, test, vi } from 'vitest'
+import {
+  createTerminalApprover,
+  expectedAnswer,
+  parseAnswer,
+  type TerminalInput,
+} from './createTerminalApprover.js'
 import type { ApprovalDecision, ApprovalRequest } from './types.js'
 
 /** A fake clock: `now` and timers move only when the test says so. */
@@ -446,4 +452,541 @@ test('never throws: a broken output stream still gets a decision, and the defaul
   clock.advance(1000)
   input.write('\n')
   expect(await p).toEqual({ approved: false, reason: 'rejected' })
+})
+
+const ALICE = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' as const
+const BOB = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const
+const CAROL = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC' as const
+
+const txRequest = (over: Partial<Extract<ApprovalRequest['facts'], { kind: 'transaction' }>> = {}) =>
+  ({
+    id: 'tx-1',
+    origin: 'https://app.example',
+    method: 'eth_sendTransaction',
+    kind: 'transaction',
+    chainId: 1,
+    summary: 'Send',
+    details: {},
+    facts: {
+      kind: 'transaction',
+      chainId: 1,
+      account: ALICE,
+      to: CAROL,
+      value: 1n,
+      data: '0x',
+      selector: null,
+      gas: 21_000n,
+      maxFeeWei: 0n,
+      ...over,
+    },
+    answer: 'recipient',
+    warnings: [],
+    createdAt: 0,
+    expiresAt: 1,
+  }) as ApprovalRequest
+
+test('expectedAnswer: the last 4 hex characters of who receives, lowercase; yes otherwise', () => {
+  expect(expectedAnswer(txRequest())).toBe('93bc')
+  const decoded = {
+    standard: 'erc20',
+    name: 'transfer',
+    counterparty: BOB,
+    grantsApproval: false,
+    unlimited: false,
+  }
+  expect(expectedAnswer(txRequest({ decoded }))).toBe('79c8')
+  expect(expectedAnswer(txRequest({ decoded: { ...decoded, counterparty: undefined } }))).toBe('93bc')
+  expect(expectedAnswer(txRequest({ to: null }))).toBe('yes')
+  expect(expectedAnswer(txRequest({ to: '0x1234' as `0x${string}` }))).toBe('yes')
+  expect(expectedAnswer(txRequest({ to: `${CAROL}00` as `0x${string}` }))).toBe('yes')
+  expect(expectedAnswer(txRequest({ to: `x${CAROL}` as `0x${string}` }))).toBe('yes')
+  expect(expectedAnswer({ ...txRequest(), answer: 'yes' })).toBe('yes')
+  const msg = setup().request({ answer: 'recipient' })
+  expect(expectedAnswer(msg)).toBe('yes')
+})
+
+test('parseAnswer: the expected answer (trimmed, any case); a connect request also takes account numbers', () => {
+  const plain = setup().request()
+  expect(parseAnswer(plain, 'yes', ' YeS ')).toEqual({ approved: true })
+  expect(parseAnswer(plain, 'yes', 'y')).toEqual({ approved: false, reason: 'rejected' })
+  expect(parseAnswer(plain, 'yes', '1')).toEqual({ approved: false, reason: 'rejected' })
+  const connect = setup().request({
+    method: 'eth_requestAccounts',
+    kind: 'connect',
+    facts: { kind: 'connect', chainId: 31337, accounts: [ALICE, BOB, CAROL] },
+    choices: { accounts: [ALICE, BOB, CAROL], defaults: [ALICE] },
+  })
+  const ok = (line: string) => parseAnswer(connect, 'yes', line)
+  expect(ok('yes')).toEqual({ approved: true })
+  expect(ok('2')).toEqual({ approved: true, accounts: [BOB] })
+  expect(ok(' 3,1 ')).toEqual({ approved: true, accounts: [CAROL, ALICE] })
+  expect(ok('1 3')).toEqual({ approved: true, accounts: [ALICE, CAROL] })
+  expect(ok('1, 2,,3')).toEqual({ approved: true, accounts: [ALICE, BOB, CAROL] })
+  expect(ok('2,2')).toEqual({ approved: true, accounts: [BOB] })
+  expect(ok('002')).toEqual({ approved: true, accounts: [BOB] })
+  for (const line of ['0', '4', '1,4', '1,', ',1', '0002', '1;2', 'one', '1.5', '1 yes', ''])
+    expect(ok(line), line).toEqual({ approved: false, reason: 'rejected' })
+})
+
+test('connect: the instruction names the choice; numbers connect those accounts', async () => {
+  const t = setup()
+  const r = t.request({
+    method: 'eth_requestAccounts',
+    kind: 'connect',
+    facts: { kind: 'connect', chainId: 31337, accounts: [ALICE, BOB] },
+    choices: { accounts: [ALICE, BOB], defaults: [ALICE] },
+  })
+  const a = t.ask(r)
+  await settle()
+  expect(t.output()).toContain(
+    '  Type yes to connect the default account(s) marked *, or the numbers of the accounts to connect (e.g. 2 or 1,3). Enter, anything else or Ctrl-D rejects.\n',
+  )
+  t.clock.advance(1000)
+  await t.type('2\n')
+  expect(await a.promise).toEqual({ approved: true, accounts: [BOB] })
+})
+
+test('the instructions: yes; the recipient; the address a token call names', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  await settle()
+  expect(t.output()).toContain('  Type yes to approve. Enter, anything else or Ctrl-D rejects.\n')
+  t.approver.close()
+  await a.promise
+  const decoded = {
+    standard: 'erc20',
+    name: 'transfer',
+    counterparty: BOB,
+    grantsApproval: false,
+    unlimited: false,
+  }
+  for (const [r, line] of [
+    [
+      txRequest(),
+      'To send, type the last 4 characters of the recipient address (to). Enter, anything else or Ctrl-D rejects.',
+    ],
+    [
+      txRequest({ decoded }),
+      `To send, type the last 4 characters of the address the call names (transfer: ${BOB}). Enter, anything else or Ctrl-D rejects.`,
+    ],
+  ] as const) {
+    const u = setup()
+    const b = u.ask(r)
+    await settle()
+    expect(u.output()).toContain(`  ${line}\n`)
+    u.clock.advance(1000)
+    await u.type(`${expectedAnswer(r)}\n`)
+    expect(await b.promise).toEqual({ approved: true })
+  }
+})
+
+test('the lines walletd writes: the ignored count, the answer mark, and how each prompt ended', async () => {
+  const t = setup()
+  const r1 = t.request()
+  const a = t.ask(r1)
+  await settle()
+  const before = t.output()
+  expect(before.endsWith('Type yes to approve. Enter, anything else or Ctrl-D rejects.\n')).toBe(true)
+  await t.type('abc')
+  t.clock.advance(1000)
+  expect(t.output().slice(before.length)).toBe(
+    '  (ignored 3 characters typed before the prompt could be read)\nanswer ▸ ',
+  )
+  await t.type('\x03')
+  expect(await a.promise).toEqual({ approved: false, reason: 'interrupted' })
+  expect(t.output().endsWith(`answer ▸ \nwalletd: rejected (Ctrl-C): personal_sign request ${r1.id}\n`)).toBe(
+    true,
+  )
+  const r2 = t.request()
+  const b = t.ask(r2)
+  await settle()
+  t.clock.advance(1000)
+  const mark = t.output()
+  expect(mark.endsWith('answer ▸ ')).toBe(true)
+  // No characters ignored: no line about them.
+  expect(mark).not.toContain('(ignored 0')
+  await t.type('\x04')
+  expect(await b.promise).toEqual({ approved: false, reason: 'eof' })
+  expect(t.output().slice(mark.length)).toBe(`\nwalletd: rejected (Ctrl-D): personal_sign request ${r2.id}\n`)
+  // Ended before the answer mark (no input yet): the note starts the line at once.
+  const r3 = t.request()
+  const c = new AbortController()
+  const d = t.ask(r3, c.signal)
+  await settle()
+  const shown = t.output()
+  c.abort(new Error('withdrawn'))
+  expect(await d.promise).toEqual({ approved: false, reason: 'withdrawn' })
+  expect(t.output().slice(shown.length)).toBe(
+    `walletd: withdrawn (decided elsewhere): personal_sign request ${r3.id}\n`,
+  )
+})
+
+test('an abort whose reason is not a decision reason counts as cancelled', async () => {
+  const t = setup()
+  const c = new AbortController()
+  const a = t.ask(t.request(), c.signal)
+  await settle()
+  c.abort('just because')
+  expect(await a.promise).toEqual({ approved: false, reason: 'cancelled' })
+  expect(t.output()).toContain('walletd: cancelled (cancelled): personal_sign request')
+  const queued = new AbortController()
+  const b = t.ask(t.request())
+  const q = t.ask(t.request(), queued.signal)
+  await settle()
+  queued.abort(new Error('no such reason'))
+  expect(await q.promise).toEqual({ approved: false, reason: 'cancelled' })
+  expect(t.approver.pending).toBe(1)
+  t.approver.close()
+  expect(await b.promise).toEqual({ approved: false, reason: 'shutdown' })
+})
+
+test('an input error rejects what is shown and queued, and every later request', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  const b = t.ask(t.request())
+  await settle()
+  t.input.emit('error', new Error('EIO'))
+  expect(await a.promise).toEqual({ approved: false, reason: 'error' })
+  expect(await b.promise).toEqual({ approved: false, reason: 'error' })
+  expect(t.output()).toContain(`walletd: rejected (input error): personal_sign request ${r.id}\n`)
+  expect(await t.approver.decide(t.request(), new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'error',
+  })
+  // End of input after the error changes nothing.
+  t.input.emit('end')
+  expect(t.approver.pending).toBe(0)
+})
+
+test('end of input notes the shown prompt as rejected (end of input)', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  t.input.end()
+  expect(await a.promise).toEqual({ approved: false, reason: 'eof' })
+  expect(t.output()).toContain(`walletd: rejected (end of input): personal_sign request ${r.id}\n`)
+})
+
+test('an answer of 64 characters is still read; the 65th rejects at once', async () => {
+  const t = setup()
+  const a = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  await t.type('y'.repeat(64))
+  expect(a.decision).toBeNull()
+  await t.type('y')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+  expect(t.output()).toContain('walletd: rejected (answer too long): personal_sign request')
+})
+
+test('in a TTY: Backspace (DEL or BS) on an empty line echoes nothing; the raw mode before is restored', async () => {
+  const t = setup({ tty: true })
+  t.input.isRaw = true
+  const a = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  await t.type('\x7f\by')
+  expect(t.output().endsWith('answer ▸ y')).toBe(true)
+  await t.type('x\bes\n')
+  expect(await a.promise).toEqual({ approved: true })
+  expect(t.output()).toContain('answer ▸ yx\b \bes\n')
+  expect(t.raw).toEqual([true, true])
+  // Without a TTY nothing typed is echoed.
+  const u = setup()
+  const b = u.ask(u.request())
+  await settle()
+  u.clock.advance(1000)
+  await u.type('ye\x7f')
+  expect(u.output().endsWith('answer ▸ ')).toBe(true)
+  await u.type('es\n')
+  expect(await b.promise).toEqual({ approved: true })
+})
+
+test('a malformed request is refused, never thrown', async () => {
+  const t = setup()
+  const bad = { ...t.request(), warnings: undefined } as unknown as ApprovalRequest
+  expect(await t.approver.decide(bad, new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'error',
+  })
+})
+
+test('the default timer: the answer mark after 1 s; answering cancels it', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+  try {
+    let t = 0
+    const input = new PassThrough()
+    let text = ''
+    const output = new Writable({
+      write(chunk, _enc, cb) {
+        text += String(chunk)
+        cb()
+      },
+    })
+    const approver = createTerminalApprover({ input, output, now: () => t })
+    const p = approver.decide(setup().request(), new AbortController().signal)
+    await settle()
+    t = 999
+    vi.advanceTimersByTime(999)
+    expect(text).not.toContain('answer ▸')
+    t = 1000
+    vi.advanceTimersByTime(1)
+    expect(text).toContain('answer ▸')
+    input.write('yes\n')
+    expect(await p).toEqual({ approved: true })
+    // A second prompt answered before its mark: its timer is cancelled.
+    const q = approver.decide(setup().request(), new AbortController().signal)
+    await settle()
+    expect(vi.getTimerCount()).toBe(1)
+    approver.close()
+    expect(await q).toEqual({ approved: false, reason: 'shutdown' })
+    expect(vi.getTimerCount()).toBe(0)
+  } finally {
+    vi.useRealTimers()
+  }
+})
+
+test('a timer that cannot be cancelled shows no answer mark for a prompt already ended', async () => {
+  const fired: Array<() => void> = []
+  const input = new PassThrough()
+  let text = ''
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      text += String(chunk)
+      cb()
+    },
+  })
+  let t = 0
+  const approver = createTerminalApprover({
+    input,
+    output,
+    now: () => t,
+    setTimer: (fn) => {
+      fired.push(fn)
+      return () => {}
+    },
+  })
+  const c = new AbortController()
+  const p = approver.decide(setup().request(), c.signal)
+  await settle()
+  c.abort(new Error('timeout'))
+  expect(await p).toEqual({ approved: false, reason: 'timeout' })
+  for (const fn of fired) fn()
+  expect(text).not.toContain('answer ▸')
+  t = 5000
+  expect(approver.pending).toBe(0)
+})
+
+test('a `ready` that fails still lets prompts through', async () => {
+  const t = setup({ ready: Promise.reject(new Error('no passphrase')) })
+  const a = t.ask(t.request())
+  await settle()
+  expect(t.output()).toContain('Sign message 1')
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+})
+
+test('a request aborted while waiting for `ready` is cancelled; nothing is shown', async () => {
+  const t = setup({ ready: new Promise(() => {}) })
+  const c = new AbortController()
+  const a = t.ask(t.request(), c.signal)
+  await settle()
+  c.abort(new Error('timeout'))
+  expect(await a.promise).toEqual({ approved: false, reason: 'timeout' })
+  expect(t.approver.pending).toBe(0)
+  expect(t.output()).toBe('')
+})
+
+test('the answer mark is written once, however the answer arrives; a rejected answer is noted', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'no') await t.type(ch)
+  await t.type('\n')
+  expect(await a.promise).toEqual({ approved: false, reason: 'rejected' })
+  expect(t.output().split('answer ▸').length).toBe(2)
+  expect(t.output()).toContain(`walletd: rejected: personal_sign request ${r.id}\n`)
+})
+
+test('consecutive prompts read each keystroke once (one reader), in raw mode throughout', async () => {
+  const t = setup({ tty: true })
+  const a = t.ask(t.request())
+  const b = t.ask(t.request())
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'yes\r') await t.type(ch)
+  expect(await a.promise).toEqual({ approved: true })
+  await settle()
+  t.clock.advance(1000)
+  for (const ch of 'yes\r') await t.type(ch)
+  expect(await b.promise).toEqual({ approved: true })
+  expect(t.raw).toEqual([true, false])
+  expect(t.input.listenerCount('data')).toBe(0)
+})
+
+test('Ctrl-C: an onInterrupt that throws changes nothing; the next prompt still works', async () => {
+  const input = new PassThrough()
+  const clock = fakeClock()
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+    onInterrupt: () => {
+      throw new Error('exit failed')
+    },
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  input.write('\x03')
+  expect(await a).toEqual({ approved: false, reason: 'interrupted' })
+  const b = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  input.write('yes\n')
+  expect(await b).toEqual({ approved: true })
+})
+
+test('an input error then end of input: still the error; close removes its stream listeners', async () => {
+  const t = setup()
+  const ends = t.input.listenerCount('end')
+  const errors = t.input.listenerCount('error')
+  t.input.emit('error', new Error('EIO'))
+  t.input.emit('end')
+  expect(await t.approver.decide(t.request(), new AbortController().signal)).toEqual({
+    approved: false,
+    reason: 'error',
+  })
+  const u = setup()
+  const before = [u.input.listenerCount('end'), u.input.listenerCount('error')]
+  u.approver.close()
+  u.approver.close()
+  expect([u.input.listenerCount('end'), u.input.listenerCount('error')]).toEqual([
+    before[0]! - 1,
+    before[1]! - 1,
+  ])
+  expect([ends, errors]).toEqual(before)
+})
+
+test('close while a prompt is shown notes it as rejected (shutdown)', async () => {
+  const t = setup()
+  const r = t.request()
+  const a = t.ask(r)
+  await settle()
+  t.approver.close()
+  expect(await a.promise).toEqual({ approved: false, reason: 'shutdown' })
+  expect(t.output()).toContain(`walletd: rejected (shutdown): personal_sign request ${r.id}\n`)
+})
+
+test('an input that is no TTY is never put in raw mode, even if it could be; one without read() still works', async () => {
+  const raw: boolean[] = []
+  const clock = fakeClock()
+  const events = new PassThrough()
+  const input = Object.assign(events, {
+    isTTY: false,
+    setRawMode: (m: boolean) => raw.push(m),
+  }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  events.write('yes\n')
+  expect(await a).toEqual({ approved: true })
+  expect(raw).toEqual([])
+  // A bare event emitter: no read(), no raw mode.
+  const bare = Object.assign(new EventEmitter(), { pause: () => bare, resume: () => bare })
+  const other = createTerminalApprover({
+    input: bare as unknown as TerminalInput,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const b = other.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  bare.emit('data', 'yes\n')
+  expect(await b).toEqual({ approved: true })
+})
+
+test('what was buffered before a prompt is drained, at most 1024 reads', async () => {
+  const clock = fakeClock()
+  let reads = 0
+  // An input that always has more buffered (a bare emitter: no stream internals read it).
+  const input = Object.assign(new EventEmitter(), {
+    pause: () => input,
+    resume: () => input,
+    read: () => {
+      reads++
+      return 'x'
+    },
+  }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  expect(reads).toBe(1024)
+  approver.close()
+  expect(await a).toEqual({ approved: false, reason: 'shutdown' })
+})
+
+test('a decided request leaves no abort listener on its signal', async () => {
+  const t = setup()
+  const connection = new AbortController().signal
+  const a = t.ask(t.request(), connection)
+  await settle()
+  t.clock.advance(1000)
+  await t.type('yes\n')
+  expect(await a.promise).toEqual({ approved: true })
+  expect(getEventListeners(connection, 'abort')).toHaveLength(0)
+})
+
+test('named terminal; a TTY without raw mode still works; account numbers past 9 are read whole', async () => {
+  const t = setup()
+  expect(t.approver.name).toBe('terminal')
+  const clock = fakeClock()
+  const events = new PassThrough()
+  const tty = Object.assign(events, { isTTY: true }) as unknown as TerminalInput
+  const approver = createTerminalApprover({
+    input: tty,
+    output: new PassThrough(),
+    now: clock.now,
+    setTimer: clock.setTimer,
+  })
+  const a = approver.decide(setup().request(), new AbortController().signal)
+  await settle()
+  clock.advance(1000)
+  events.write('yes\n')
+  expect(await a).toEqual({ approved: true })
+  const accounts = Array.from(
+    { length: 12 },
+    (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}` as `0x${string}`,
+  )
+  const connect = t.request({
+    kind: 'connect',
+    facts: { kind: 'connect', chainId: 31337, accounts },
+    choices: { accounts, defaults: [accounts[0]!] },
+  })
+  expect(parseAnswer(connect, 'yes', '1,12')).toEqual({
+    approved: true,
+    accounts: [accounts[0], accounts[11]],
+  })
+  expect(parseAnswer(connect, 'yes', '10 11')).toEqual({
+    approved: true,
+    accounts: [accounts[9], accounts[10]],
+  })
 })

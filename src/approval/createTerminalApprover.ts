@@ -88,6 +88,7 @@ export function createTerminalApprover({
 
   const onData = (chunk: unknown) => {
     try {
+      // Stryker disable next-line ConditionalExpression,StringLiteral: a string passes through a Buffer unchanged; '' is utf8 too
       handleInput(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
     } catch {
       finish({ approved: false, reason: 'error' }, 'rejected (error)')
@@ -117,6 +118,7 @@ export function createTerminalApprover({
     decide(request, signal) {
       try {
         if (closed) return Promise.resolve({ approved: false, reason: 'shutdown' })
+        // Stryker disable next-line ConditionalExpression: without it, pump() rejects the request with the same reason
         if (ended) return Promise.resolve({ approved: false, reason: ended })
         if (signal.aborted) return Promise.resolve({ approved: false, reason: abortReason(signal) })
         // The approval service blocks these before asking; never offer them anyway.
@@ -144,6 +146,7 @@ export function createTerminalApprover({
       }
     },
     close() {
+      // Stryker disable next-line ConditionalExpression: a second close finds nothing to reject or stop
       if (closed) return
       closed = true
       rejectAll('shutdown')
@@ -156,6 +159,7 @@ export function createTerminalApprover({
   function pump(): void {
     if (shown || closed) return
     if (!isReady || ended) {
+      // Stryker disable next-line ConditionalExpression: decide() answers after the end before queueing, so nothing waits here
       if (ended) rejectAll(ended)
       return
     }
@@ -210,6 +214,7 @@ export function createTerminalApprover({
 
   function handleInput(text: string): void {
     const state = shown
+    // Stryker disable next-line ConditionalExpression: input is read only while a prompt is shown (else the throw ends in onData's catch, a no-op)
     if (!state) return
     // Answers count once the answer mark is up (its timer fired) or the delay has passed by the clock.
     if (!state.answerShown && now() - state.shownAt < inputDelayMs) {
@@ -218,9 +223,11 @@ export function createTerminalApprover({
     }
     showAnswerMark(state)
     for (const ch of text) {
+      // Stryker disable next-line ConditionalExpression: every finish() below is followed by return
       if (shown !== state) return
       if (ch === '\x03') {
         finish({ approved: false, reason: 'interrupted' }, 'rejected (Ctrl-C)')
+        // Stryker disable next-line OptionalChaining: without it, the throw ends in onData's catch after the prompt finished
         onInterrupt?.()
         return
       }
@@ -273,6 +280,7 @@ export function createTerminalApprover({
       return
     }
     const i = queue.indexOf(entry)
+    // Stryker disable next-line ConditionalExpression,UnaryOperator: an entry not shown is queued (settling removes its abort listener)
     if (i !== -1) queue.splice(i, 1)
     entry.settle({ approved: false, reason })
   }
@@ -280,6 +288,7 @@ export function createTerminalApprover({
   function endInput(reason: DecisionReason): void {
     if (ended) return
     ended = reason
+    // Stryker disable next-line ConditionalExpression: finish() does nothing without a shown prompt
     if (shown)
       finish(
         { approved: false, reason },
@@ -290,6 +299,7 @@ export function createTerminalApprover({
   }
 
   function rejectAll(reason: DecisionReason): void {
+    // Stryker disable next-line ConditionalExpression: finish() does nothing without a shown prompt
     if (shown) finish({ approved: false, reason }, `rejected (${reason})`)
     for (const entry of queue.splice(0)) entry.settle({ approved: false, reason })
   }
@@ -310,12 +320,14 @@ export function createTerminalApprover({
   }
 
   function stopReading(): void {
+    // Stryker disable next-line ConditionalExpression: stopping again removes and pauses nothing new
     if (!reading) return
     reading = false
     input.removeListener('data', onData)
     input.pause()
     if (rawBefore !== null) {
       try {
+        // Stryker disable next-line OptionalChaining: rawBefore is set only when setRawMode exists
         input.setRawMode?.(rawBefore)
       } catch {}
       rawBefore = null

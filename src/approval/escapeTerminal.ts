@@ -27,7 +27,9 @@ export function escapeTerminal(text: unknown, { keepNewlines = false }: EscapeTe
     const named = NAMED[c]
     if (named) return named
     const cp = c.codePointAt(0)!
+    // Stryker disable next-line EqualityOperator: U+00FF is a letter, never unsafe
     if (cp <= 0xff) return `\\x${cp.toString(16).padStart(2, '0')}`
+    // Stryker disable next-line EqualityOperator: U+FFFF is a noncharacter, not in the unsafe classes
     if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, '0')}`
     return `\\u{${cp.toString(16)}}`
   })

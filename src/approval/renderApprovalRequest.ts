@@ -40,11 +40,12 @@ export function renderApprovalRequest(
     if (value === undefined) continue
     renderValue(lines, key, value, 1, 0)
   }
-  if (request.choices) {
+  const { choices } = request
+  if (choices) {
     // The accounts, listed once, numbered for the answer; * marks the default choice.
     lines.push(`  ${'accounts'.padEnd(LABEL)}choose one or more (* = default)`)
-    request.choices.accounts.forEach((account, i) => {
-      const mark = request.choices?.defaults.includes(account) ? '*' : ' '
+    choices.accounts.forEach((account, i) => {
+      const mark = choices.defaults.includes(account) ? '*' : ' '
       lines.push(`    ${String(i + 1).padStart(2)}${mark} ${escapeTerminal(account)}`)
     })
   }
@@ -76,8 +77,9 @@ function renderValue(lines: string[], key: string, value: unknown, indent: numbe
     for (const [k, v] of entries) renderValue(lines, k, v, indent + 1, depth + 1)
     return
   }
-  const text = typeof value === 'string' ? value : String(value)
-  if (typeof value === 'string' && text.includes('\n')) {
+  // Objects are handled above: only a string can hold a line break.
+  const text = String(value)
+  if (text.includes('\n')) {
     // A multi-line message: every line behind a gutter, so none can pass for walletd's own.
     lines.push(`${pad}${label}`)
     for (const line of escapeTerminal(text, { keepNewlines: true }).split('\n'))

@@ -63,7 +63,8 @@ export function createNotificationApprover({
         unavailable = false
         log.info({ backend: backend.name }, 'notification service reachable again')
       }
-      if (signal.aborted || key === null) return undefined
+      // Dismissed (null), or answered after the request was decided elsewhere: nothing to decide.
+      if (signal.aborted) return undefined
       if (key === 'approve' && approvable) return { approved: true }
       if (key === 'reject') return { approved: false, reason: 'rejected' }
       return undefined

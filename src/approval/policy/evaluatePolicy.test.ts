@@ -2,7 +2,14 @@ import { describe, expect, test } from 'vitest'
 import type { ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
 import { requestFromJson } from './checkRequest.js'
 import { createPolicyApprover } from './createPolicyApprover.js'
-import { evaluatePolicy, policyCovers } from './evaluatePolicy.js'
+import {
+  assetKey,
+  evaluatePolicy,
+  grantsApproval,
+  policyCovers,
+  type SpendLedger,
+  simulatedOutflow,
+} from './evaluatePolicy.js'
 import { type Policy, PolicySchema } from './policySchema.js'
 
 const A = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
@@ -481,5 +488,436 @@ describe('createPolicyApprover', () => {
     expect(await send(4n)).toEqual({ approved: true, rule: 'per-hour' })
     t = 3_000_000
     expect(await send(1n)).toEqual({ approved: false, reason: 'rejected', rule: 'per-hour' })
+  })
+})
+
+describe('why a rule does not match: each condition, in words', () => {
+  const why = (rule: object, facts: ApprovalFacts, over: Partial<ApprovalRequest> = {}) =>
+    evaluatePolicy(
+      policy([{ name: 'r', action: 'approve', chainIds: [31337], ...rule }]),
+      request(facts, over),
+      noSpend,
+      0,
+    )
+  const miss = (rule: object, facts: ApprovalFacts, reason: string, over: Partial<ApprovalRequest> = {}) => {
+    const v = why(rule, facts, over)
+    expect(v).toEqual({ decision: undefined, rule: null, why: `no rule matched (r: ${reason})` })
+  }
+  const msg: ApprovalFacts = {
+    kind: 'message',
+    chainId: 31337,
+    account: A,
+    bytes: '0x',
+    text: 'hi',
+    siwe: null,
+  }
+  const typed = (over: object = {}): ApprovalFacts => ({
+    kind: 'typedData',
+    chainId: 31337,
+    account: A,
+    primaryType: 'Mail',
+    domain: { name: 'Ether Mail', verifyingContract: C },
+    ...over,
+  })
+  const batch = (calls: { to: `0x${string}` | null; selector: `0x${string}` | null }[]): ApprovalFacts => ({
+    kind: 'calls',
+    chainId: 31337,
+    account: A,
+    calls: calls.map((c) => ({ ...c, value: 0n, data: c.selector ?? '0x' })),
+    value: 0n,
+    gas: 42_000n,
+    maxFeeWei: 0n,
+  })
+
+  test('chain, target chain, origin, kind, method, account', () => {
+    miss({}, tx({ chainId: 1 }), 'chain 1 is not one of its chainIds')
+    miss(
+      {},
+      { kind: 'chain', chainId: 31337, action: 'switch', targetChainId: 10 },
+      'the target chain 10 is not one of its chainIds',
+    )
+    expect(
+      why({ chainIds: [31337, 10] }, { kind: 'chain', chainId: 31337, action: 'switch', targetChainId: 10 })
+        .decision,
+    ).toEqual({ approved: true, rule: 'r' })
+    miss({ origins: ['token:other'] }, tx(), 'origin token:ci is not listed')
+    miss({ kinds: ['message'] }, tx(), 'kind transaction is not listed')
+    miss({ methods: ['eth_sign'] }, tx(), 'method x is not listed')
+    miss({ accounts: [B] }, tx(), `account ${A} is not listed`)
+    miss(
+      { accounts: [B] },
+      { kind: 'connect', chainId: 31337, accounts: [A, C] },
+      'none of its accounts is unlocked',
+    )
+    // One of its accounts offered is enough; it grants only those.
+    expect(why({ accounts: [B, C] }, { kind: 'connect', chainId: 31337, accounts: [A, C] }).decision).toEqual(
+      {
+        approved: true,
+        rule: 'r',
+        accounts: [C],
+      },
+    )
+    miss(
+      { accounts: [A] },
+      { kind: 'chain', chainId: 31337, action: 'switch', targetChainId: 31337 },
+      'a chain request acts for no account',
+    )
+    // Accounts compare without regard to case.
+    expect(why({ accounts: [A] }, tx({ account: A.toLowerCase() as `0x${string}` })).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+  })
+
+  test('a transaction: recipient, contract creation, selector', () => {
+    miss({ to: [C] }, tx(), `recipient ${B} is not listed`)
+    miss({ to: [C] }, tx({ to: null }), 'contract creation is not allowed')
+    expect(why({ to: ['create'] }, tx({ to: null })).decision).toEqual({ approved: true, rule: 'r' })
+    miss({ to: ['create'] }, tx(), `recipient ${B} is not listed`)
+    expect(why({ to: [B.toLowerCase()] }, tx()).decision).toEqual({ approved: true, rule: 'r' })
+    // A rule with selectors only (no `to`).
+    miss({ selectors: ['0xa9059cbb'] }, tx(), 'selector (none) is not listed')
+    miss({ selectors: ['0xa9059cbb'] }, tx({ selector: '0x12345678' }), 'selector 0x12345678 is not listed')
+    expect(why({ selectors: ['0xa9059cbb'] }, tx({ selector: '0xA9059CBB' })).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    miss({ to: [B] }, msg, 'a message request has no recipient or selector')
+    miss({ selectors: ['0xa9059cbb'] }, msg, 'a message request has no recipient or selector')
+  })
+
+  test('a batch: every call by its number; creation; a rule with selectors only', () => {
+    miss(
+      { to: [B] },
+      batch([
+        { to: B, selector: null },
+        { to: null, selector: null },
+      ]),
+      'call 2: contract creation is not allowed',
+    )
+    miss({ to: [B] }, batch([{ to: C, selector: null }]), `call 1: recipient ${C} is not listed`)
+    expect(
+      why(
+        { to: [B.toLowerCase(), 'create'] },
+        batch([
+          { to: B, selector: null },
+          { to: null, selector: null },
+        ]),
+      ).decision,
+    ).toEqual({ approved: true, rule: 'r' })
+    expect(why({ to: ['create'] }, batch([{ to: null, selector: null }])).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    const sel = { selectors: ['0xa9059cbb'] }
+    expect(why(sel, batch([{ to: B, selector: '0xA9059CBB' }])).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    miss(
+      sel,
+      batch([
+        { to: B, selector: '0xa9059cbb' },
+        { to: C, selector: null },
+      ]),
+      'call 2: selector (none) is not listed',
+    )
+    miss(sel, batch([{ to: B, selector: '0x12345678' }]), 'call 1: selector 0x12345678 is not listed')
+    // A batch under a rule without to or selectors: its calls do not matter.
+    expect(why({}, batch([{ to: null, selector: '0x12345678' }])).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+  })
+
+  test('typed data: primary type, domain name, verifying contract; other kinds are not typed data', () => {
+    miss({ typedData: { primaryTypes: ['Order'] } }, typed(), 'primary type Mail is not listed')
+    miss({ typedData: { primaryTypes: ['Mail'] } }, msg, 'a message request is not typed data')
+    miss({ typedData: { domainNames: ['Other'] } }, typed(), 'domain name Ether Mail is not listed')
+    expect(why({ typedData: { domainNames: ['Other', 'Ether Mail'] } }, typed()).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    miss({ typedData: { domainNames: [''] } }, typed({ domain: {} }), 'domain name (none) is not listed')
+    expect(why({ typedData: { domainNames: [''] } }, typed({ domain: { name: '' } })).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    miss({ typedData: { verifyingContracts: [B] } }, typed(), `verifying contract ${C} is not listed`)
+    miss(
+      { typedData: { verifyingContracts: [B] } },
+      typed({ domain: {} }),
+      'verifying contract (none) is not listed',
+    )
+    expect(why({ typedData: { verifyingContracts: [C.toLowerCase()] } }, typed()).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+  })
+
+  test('every skipped rule is named in order; reject and approve say so; no rules at all', () => {
+    const p = policy([
+      { name: 'one', action: 'approve', chainIds: [1] },
+      { name: 'two', action: 'reject', chainIds: [31337], kinds: ['message'] },
+      { name: 'three', action: 'reject', chainIds: [31337] },
+      { name: 'four', action: 'approve', chainIds: [31337] },
+    ])
+    expect(evaluatePolicy(p, request(tx({ chainId: 5 })), noSpend, 0)).toEqual({
+      decision: undefined,
+      rule: null,
+      why: 'no rule matched (one: chain 5 is not one of its chainIds; two: chain 5 is not one of its chainIds; three: chain 5 is not one of its chainIds; four: chain 5 is not one of its chainIds)',
+    })
+    expect(evaluatePolicy(p, request(tx()), noSpend, 0)).toEqual({
+      decision: { approved: false, reason: 'rejected', rule: 'three' },
+      rule: 'three',
+      why: 'reject rule',
+    })
+    const approve = policy([{ name: 'four', action: 'approve', chainIds: [31337] }])
+    expect(evaluatePolicy(approve, request(tx()), noSpend, 0)).toEqual({
+      decision: { approved: true, rule: 'four' },
+      rule: 'four',
+      why: 'approve rule',
+    })
+    expect(evaluatePolicy({ version: 1, rules: [] } as Policy, request(tx()), noSpend, 0)).toEqual({
+      decision: undefined,
+      rule: null,
+      why: 'no rule',
+    })
+  })
+
+  test('policyCovers also needs the method', () => {
+    const p = policy([{ name: 'm', action: 'approve', chainIds: [31337], methods: ['eth_sendTransaction'] }])
+    const r = { origin: 'o', method: 'eth_sendTransaction', kind: 'transaction', chainId: 31337 }
+    expect(policyCovers(p, r)).toBe(true)
+    expect(policyCovers(p, { ...r, method: 'eth_sign' })).toBe(false)
+  })
+})
+
+describe('caps: what they apply to, and their refusals in words', () => {
+  const refusedWhy = (rule: object, facts: ApprovalFacts, ledger: SpendLedger = noSpend, now = 0) =>
+    evaluatePolicy(
+      policy([{ name: 'r', action: 'approve', chainIds: [31337], ...rule }]),
+      request(facts),
+      ledger,
+      now,
+    )
+
+  test('value, spend and outflow caps do not apply to signatures', () => {
+    const msg: ApprovalFacts = {
+      kind: 'message',
+      chainId: 31337,
+      account: A,
+      bytes: '0x',
+      text: 'hi',
+      siwe: null,
+    }
+    expect(
+      refusedWhy(
+        {
+          maxValueWei: '0',
+          spend: { maxWei: '0', periodSeconds: 1 },
+          maxOutflow: [{ token: 'native', amount: '0' }],
+        },
+        msg,
+      ).decision,
+    ).toEqual({ approved: true, rule: 'r' })
+  })
+
+  test('maxValueWei and the spend cap: the limit itself is allowed; the refusal says how much', () => {
+    expect(refusedWhy({ maxValueWei: '100' }, tx({ value: 100n })).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    expect(refusedWhy({ maxValueWei: '100' }, tx({ value: 101n })).why).toBe(
+      'refused: value 101 wei is above maxValueWei 100',
+    )
+    const asked: number[] = []
+    const ledger: SpendLedger = {
+      spent: (rule, since) => {
+        expect(rule).toBe('r')
+        asked.push(since)
+        return 40n
+      },
+    }
+    const spend = { spend: { maxWei: '100', periodSeconds: 60 } }
+    expect(refusedWhy(spend, tx({ value: 50n, maxFeeWei: 10n }), ledger, 100_000).decision).toEqual({
+      approved: true,
+      rule: 'r',
+    })
+    expect(refusedWhy(spend, tx({ value: 50n, maxFeeWei: 11n }), ledger, 100_000).why).toBe(
+      'refused: its spend cap would be exceeded: 40 wei spent in the last 60 s, this one costs up to 61 wei, the cap is 100',
+    )
+    expect(asked).toEqual([40_000, 40_000])
+  })
+
+  test('outflow caps without the simulated changes: fail closed, and say what was missing', () => {
+    const caps = { maxOutflow: [{ token: 'native', amount: '10' }] }
+    const batch = (simulation?: SimulationFacts): ApprovalFacts => ({
+      kind: 'calls',
+      chainId: 31337,
+      account: A,
+      calls: [{ to: B, value: 0n, data: '0x', selector: null }],
+      value: 0n,
+      gas: 21_000n,
+      maxFeeWei: 0n,
+      simulation,
+    })
+    expect(refusedWhy(caps, batch()).why).toBe(
+      'refused: its outflow caps need the simulated balance changes, and this batch was not simulated',
+    )
+    expect(
+      refusedWhy(caps, batch(simulated({ status: 'not-simulated', by: null, changesKnown: false }))).why,
+    ).toBe('refused: its outflow caps need the simulated balance changes, and this batch was not simulated')
+    expect(
+      refusedWhy(caps, tx({ simulation: simulated({ by: 'debug_traceCall', changesKnown: false }) })).why,
+    ).toBe(
+      'refused: its outflow caps need the simulated balance changes, and this transaction was simulated only with debug_traceCall (changes not seen)',
+    )
+    // A simulation that says it saw the changes but was not run is not trusted either.
+    expect(refusedWhy(caps, tx({ simulation: simulated({ status: 'not-simulated', by: null }) })).why).toBe(
+      'refused: its outflow caps need the simulated balance changes, and this transaction was not simulated',
+    )
+    // Changes seen, but not the native one: a native cap cannot be checked.
+    expect(refusedWhy(caps, tx({ simulation: simulated({ nativeChange: null }) })).why).toBe(
+      'refused: its outflow cap on native needs the simulated balance changes',
+    )
+    expect(
+      refusedWhy(
+        { maxOutflowPerPeriod: [{ token: 'native', amount: '10', periodSeconds: 60 }] },
+        tx({ simulation: simulated({ nativeChange: null }) }),
+      ).why,
+    ).toBe('refused: its outflow cap on native needs the simulated balance changes')
+  })
+
+  test('per-period outflow: what the ledger says left before, asked per rule, asset and period', () => {
+    const asked: unknown[] = []
+    const ledger: SpendLedger = {
+      spent: () => 0n,
+      outflow: (rule, asset, since) => {
+        asked.push([rule, asset, since])
+        return 6n
+      },
+    }
+    const caps = {
+      maxOutflowPerPeriod: [
+        { token: TOKEN, amount: '10', periodSeconds: 60 },
+        { token: 'native', amount: '100', periodSeconds: 3600 },
+      ],
+    }
+    const send = (out: bigint) =>
+      refusedWhy(caps, tx({ simulation: simulated({ tokenChanges: [tokenOut(out)] }) }), ledger, 4_000_000)
+    expect(send(4n).decision).toEqual({ approved: true, rule: 'r' })
+    expect(asked).toEqual([
+      ['r', TOKEN.toLowerCase(), 3_940_000],
+      ['r', 'native', 400_000],
+    ])
+    expect(send(5n).why).toBe(
+      `refused: its outflow cap on ${TOKEN} would be exceeded: 6 out in the last 60 s, this one sends 5, the cap is 10`,
+    )
+    // A ledger that keeps no outflows (older callers) counts nothing before.
+    expect(
+      refusedWhy(caps, tx({ simulation: simulated({ tokenChanges: [tokenOut(10n)] }) }), noSpend).decision,
+    ).toEqual({ approved: true, rule: 'r' })
+  })
+})
+
+describe('grantsApproval, simulatedOutflow, assetKey', () => {
+  const approval = {
+    standard: 'erc20' as const,
+    token: TOKEN,
+    spender: C as `0x${string}`,
+    amount: 1n,
+    tokenId: null,
+    forAll: false,
+    unlimited: false,
+    deadline: null,
+    symbol: null,
+    decimals: null,
+  }
+  const decoded = (grants: boolean) => ({
+    standard: 'erc20',
+    name: 'x',
+    grantsApproval: grants,
+    unlimited: false,
+  })
+  const calls = (list: object[], simulation?: SimulationFacts): ApprovalFacts => ({
+    kind: 'calls',
+    chainId: 1,
+    account: A,
+    calls: list.map((c) => ({ to: B, value: 0n, data: '0x', selector: null, ...c })),
+    value: 0n,
+    gas: 0n,
+    maxFeeWei: 0n,
+    simulation,
+  })
+
+  test('a transaction grants one by its decoded call, its selector (any case) or its simulation', () => {
+    expect(grantsApproval(tx())).toBe(false)
+    expect(grantsApproval(tx({ selector: '0x12345678', decoded: decoded(true) }))).toBe(true)
+    expect(grantsApproval(tx({ selector: '0x095ea7b3', decoded: decoded(false) }))).toBe(true)
+    expect(grantsApproval(tx({ selector: '0xA22CB465' }))).toBe(true)
+    expect(grantsApproval(tx({ selector: '0x12345678', decoded: decoded(false) }))).toBe(false)
+    expect(grantsApproval(tx({ simulation: simulated({ approvals: [approval] }) }))).toBe(true)
+    expect(grantsApproval(tx({ simulation: simulated() }))).toBe(false)
+  })
+
+  test('a batch grants one when any call does, or its simulation saw one', () => {
+    expect(grantsApproval(calls([{}, {}]))).toBe(false)
+    expect(grantsApproval(calls([{}, { selector: '0x39509351' }]))).toBe(true)
+    expect(grantsApproval(calls([{ decoded: decoded(true) }, {}]))).toBe(true)
+    expect(grantsApproval(calls([{}], simulated({ approvals: [approval] })))).toBe(true)
+    expect(grantsApproval(calls([{}], simulated()))).toBe(false)
+  })
+
+  test('typed data grants one when decoded as one, when it lists allowances, or by a permit primary type', () => {
+    const typed = (over: object): ApprovalFacts => ({
+      kind: 'typedData',
+      chainId: 1,
+      account: A,
+      primaryType: 'Mail',
+      domain: {},
+      ...over,
+    })
+    expect(grantsApproval(typed({}))).toBe(false)
+    expect(grantsApproval(typed({ decoded: decoded(true) }))).toBe(true)
+    expect(grantsApproval(typed({ decoded: decoded(false), allowances: [] }))).toBe(false)
+    expect(grantsApproval(typed({ allowances: [approval] }))).toBe(true)
+    for (const primaryType of ['Permit', 'PermitBatchWitnessTransferFrom', 'PermitForAll'])
+      expect(grantsApproval(typed({ primaryType }))).toBe(true)
+    expect(
+      grantsApproval({ kind: 'message', chainId: 1, account: A, bytes: '0x', text: null, siwe: null }),
+    ).toBe(false)
+  })
+
+  test('simulatedOutflow: net per asset, 0 for a gain, null when the changes are not known', () => {
+    const OTHER_TOKEN = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' as const
+    const sim = simulated({
+      nativeChange: -5n,
+      tokenChanges: [
+        tokenOut(3n),
+        { ...tokenOut(-1n), token: TOKEN.toUpperCase().replace('0X', '0x') as `0x${string}` },
+        { ...tokenOut(100n), token: OTHER_TOKEN },
+      ],
+    })
+    expect(simulatedOutflow(sim, 'native')).toBe(5n)
+    expect(simulatedOutflow(sim, TOKEN.toLowerCase())).toBe(2n)
+    expect(simulatedOutflow(sim, OTHER_TOKEN.toLowerCase())).toBe(100n)
+    expect(simulatedOutflow(sim, '0x0000000000000000000000000000000000000001')).toBe(0n)
+    expect(simulatedOutflow(simulated({ nativeChange: 7n, tokenChanges: [tokenOut(-9n)] }), 'native')).toBe(
+      0n,
+    )
+    expect(simulatedOutflow(simulated({ tokenChanges: [tokenOut(-9n)] }), TOKEN.toLowerCase())).toBe(0n)
+    expect(simulatedOutflow(undefined, 'native')).toBeNull()
+    expect(simulatedOutflow(simulated({ changesKnown: false }), 'native')).toBeNull()
+    expect(simulatedOutflow(simulated({ status: 'not-simulated' }), 'native')).toBeNull()
+    expect(simulatedOutflow(simulated({ nativeChange: null }), 'native')).toBeNull()
+    expect(
+      simulatedOutflow(simulated({ nativeChange: null, tokenChanges: [tokenOut(4n)] }), TOKEN.toLowerCase()),
+    ).toBe(4n)
+  })
+
+  test('assetKey: native, or the lowercase token address', () => {
+    expect(assetKey('native')).toBe('native')
+    expect(assetKey(TOKEN)).toBe(TOKEN.toLowerCase())
   })
 })

@@ -47,6 +47,7 @@ export function grantsApproval(facts: ApprovalFacts): boolean {
     (c.selector !== null && APPROVAL_SELECTORS.has(c.selector.toLowerCase()))
   if (facts.kind === 'transaction') return call(facts) || (facts.simulation?.approvals.length ?? 0) > 0
   if (facts.kind === 'calls') return facts.calls.some(call) || (facts.simulation?.approvals.length ?? 0) > 0
+  // Stryker disable next-line ConditionalExpression: the other kinds have none of these fields, so the test below is false for them too
   if (facts.kind === 'typedData')
     return (
       facts.decoded?.grantsApproval === true ||
@@ -72,14 +73,18 @@ export function simulatedOutflow(simulation: SimulationFacts | undefined, asset:
       .filter((c) => c.token.toLowerCase() === asset)
       .reduce((sum, c) => sum + c.change, 0n)
   }
+  // Stryker disable next-line EqualityOperator: at 0 both sides give 0 (-0n is 0n)
   return net < 0n ? -net : 0n
 }
 
-/** The asset key of an outflow cap: `native` or the lowercase token address. */
-export const assetKey = (token: string) => (token === 'native' ? 'native' : token.toLowerCase())
+/** The asset key of an outflow cap: `native` or the lowercase token address (`native` is lowercase already). */
+export const assetKey = (token: string) => token.toLowerCase()
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const includesAddress = (list: readonly string[], a: string) => list.some((x) => sameAddress(x, a))
+/** A rule's `to` allows this recipient (null: contract creation, allowed by `create`; no address equals `create`). */
+const recipientListed = (to: readonly string[], recipient: string | null) =>
+  recipient === null ? to.includes('create') : includesAddress(to, recipient)
 
 /** Why a rule does not match the request (null when it matches). */
 function mismatch(rule: PolicyRule, request: ApprovalRequest): string | null {
@@ -98,30 +103,18 @@ function mismatch(rule: PolicyRule, request: ApprovalRequest): string | null {
       if (!includesAddress(rule.accounts, facts.account)) return `account ${facts.account} is not listed`
     } else return `a ${request.kind} request acts for no account`
   }
-  if ((rule.to || rule.selectors) && facts.kind === 'calls') {
+  if (facts.kind === 'calls') {
     // A batch matches when every one of its calls would.
     for (const [i, c] of facts.calls.entries()) {
-      if (rule.to) {
-        const ok =
-          c.to === null
-            ? rule.to.includes('create')
-            : rule.to.some((t) => t !== 'create' && sameAddress(t, c.to!))
-        if (!ok)
-          return `call ${i + 1}: ${c.to === null ? 'contract creation is not allowed' : `recipient ${c.to} is not listed`}`
-      }
+      if (rule.to && !recipientListed(rule.to, c.to))
+        return `call ${i + 1}: ${c.to === null ? 'contract creation is not allowed' : `recipient ${c.to} is not listed`}`
       if (rule.selectors && (c.selector === null || !rule.selectors.includes(c.selector.toLowerCase())))
         return `call ${i + 1}: selector ${c.selector ?? '(none)'} is not listed`
     }
   } else if (rule.to || rule.selectors) {
     if (facts.kind !== 'transaction') return `a ${request.kind} request has no recipient or selector`
-    if (rule.to) {
-      const ok =
-        facts.to === null
-          ? rule.to.includes('create')
-          : rule.to.some((t) => t !== 'create' && sameAddress(t, facts.to!))
-      if (!ok)
-        return facts.to === null ? 'contract creation is not allowed' : `recipient ${facts.to} is not listed`
-    }
+    if (rule.to && !recipientListed(rule.to, facts.to))
+      return facts.to === null ? 'contract creation is not allowed' : `recipient ${facts.to} is not listed`
     if (rule.selectors && (facts.selector === null || !rule.selectors.includes(facts.selector.toLowerCase())))
       return `selector ${facts.selector ?? '(none)'} is not listed`
   }
@@ -130,7 +123,7 @@ function mismatch(rule: PolicyRule, request: ApprovalRequest): string | null {
     const { primaryTypes, domainNames, verifyingContracts } = rule.typedData
     if (primaryTypes && !primaryTypes.includes(facts.primaryType))
       return `primary type ${facts.primaryType} is not listed`
-    if (domainNames && (facts.domain.name === undefined || !domainNames.includes(facts.domain.name)))
+    if (domainNames && !domainNames.some((n) => n === facts.domain.name))
       return `domain name ${facts.domain.name ?? '(none)'} is not listed`
     if (
       verifyingContracts &&
@@ -153,8 +146,9 @@ function overCap(
   if (rule.allowApprovals !== true && grantsApproval(facts))
     return 'it would grant a token allowance or an operator approval (allowApprovals is not set)'
   if (facts.kind !== 'transaction' && facts.kind !== 'calls') return null
-  if (rule.maxValueWei !== undefined && facts.value > rule.maxValueWei)
-    return `value ${facts.value} wei is above maxValueWei ${rule.maxValueWei}`
+  const maxValue = rule.maxValueWei ?? null
+  if (maxValue !== null && facts.value > maxValue)
+    return `value ${facts.value} wei is above maxValueWei ${maxValue}`
   if (rule.spend) {
     const cost = facts.value + facts.maxFeeWei
     const spent = ledger.spent(rule.name, now - rule.spend.periodSeconds * 1000)
