@@ -289,8 +289,13 @@ describe('createSigner: refusals say what and why', () => {
     maxPriorityFeePerGas: 1n,
   }
 
-  it('holds a key given twice once', () => {
-    expect(signer.accounts()).toEqual([a0.address, a1.address])
+  it('holds a key given twice once', async () => {
+    // Built inside the test: code run while tests are collected is not mutated by Stryker.
+    const twice = make({ privateKeys: [k0, k1, k0, k1], workers: 0 })
+    expect(twice.accounts()).toEqual([a0.address, a1.address])
+    expect(twice.hasAccount(a1.address)).toBe(true)
+    const message = { raw: '0x02' } as const
+    expect(await twice.signMessage(a1.address, message)).toBe(await a1.signMessage({ message }))
   })
 
   it('names the account it does not hold', async () => {
@@ -381,6 +386,17 @@ describe('createSigner: blob (EIP-4844) transactions, as viem signs them', () =>
     expect(parseTransaction(raw)).toMatchObject({ r: bare.r, s: bare.s, yParity: bare.yParity })
     expect(await recoverTransactionSigner(raw)).toBe(a1.address)
     expect(await recoverTransactionAddress({ serializedTransaction: raw as never })).toBe(a1.address)
+  })
+})
+
+describe('createSigner: a transaction without a type is signed as viem signs it (type from its fields)', () => {
+  it.each([
+    { chainId: 1, nonce: 2, to: a1.address, gas: 21000n, gasPrice: 7n },
+    { chainId: 1, nonce: 2, to: a1.address, gas: 21000n, gasPrice: 7n, accessList: [] },
+    { chainId: 5, nonce: 2, to: a1.address, gas: 21000n, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n },
+  ] as TransactionSerializable[])('%o', async (tx) => {
+    const signer = make({ privateKeys: [k0], workers: 0 })
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(tx))
   })
 })
 

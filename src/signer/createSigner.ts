@@ -117,7 +117,7 @@ export function createSigner({
 
     async signTransaction(address, tx: TransactionSerializable) {
       const slot = slotOf(address)
-      if (typeof tx.chainId !== 'number' || !Number.isSafeInteger(tx.chainId) || tx.chainId <= 0) {
+      if (!Number.isSafeInteger(tx.chainId) || (tx.chainId ?? 0) <= 0) {
         throw new InternalError({
           message: 'Internal error: refusing to sign a transaction without a chain id (EIP-155).',
         })
@@ -137,11 +137,8 @@ export function createSigner({
       if (
         parsed.chainId !== tx.chainId ||
         (tx.nonce !== undefined && parsed.nonce !== tx.nonce) ||
-        // (parsed r and s drop leading zero bytes: compare the numbers)
-        parsed.r === undefined ||
-        parsed.s === undefined ||
-        hexToBigInt(parsed.r) !== hexToBigInt(signature.r) ||
-        hexToBigInt(parsed.s) !== hexToBigInt(signature.s) ||
+        !sameNumber(parsed.r, signature.r) ||
+        !sameNumber(parsed.s, signature.s) ||
         parsed.yParity !== signature.yParity ||
         keccak256(unsignedSerialization(parsed, serialize)) !== hash
       ) {
@@ -154,6 +151,11 @@ export function createSigner({
 
     close: () => pool.close(),
   }
+}
+
+/** A signature part parsed back (absent when unsigned; without its leading zero bytes in a legacy envelope) equals the one signed. */
+function sameNumber(parsed: Hex | undefined, signed: Hex): boolean {
+  return parsed !== undefined && hexToBigInt(parsed) === hexToBigInt(signed)
 }
 
 /** The envelope that was signed: no signature and, as viem's, a blob transaction without its sidecars. */
@@ -175,8 +177,8 @@ function unsignedSerialization(
 export async function recoverTransactionSigner(serializedTransaction: Hex): Promise<Address> {
   const transaction = parseTransaction(serializedTransaction)
   const { r, s, v, yParity } = transaction
-  if (r === undefined || s === undefined)
-    throw new InternalError({ message: 'Internal error: unsigned transaction.' })
+  // (parseTransaction gives r and s together, or neither)
+  if (r === undefined) throw new InternalError({ message: 'Internal error: unsigned transaction.' })
   return recoverAddress({
     hash: keccak256(unsignedSerialization(transaction)),
     signature: { r, s, v, yParity } as never,
