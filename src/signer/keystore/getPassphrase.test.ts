@@ -35,7 +35,7 @@ describe('readPasswordFile', () => {
         try {
           readPasswordFile(path)
         } catch (e) {
-          return e as KeystoreError
+          return e as InstanceType<typeof KeystoreError>
         }
       })()
       expect(err, JSON.stringify(content)).toBeInstanceOf(KeystoreError)
