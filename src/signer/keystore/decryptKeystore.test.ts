@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { privateKeyToAddress } from 'viem/accounts'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { KeystoreError, WrongPassphraseError } from '../../errors/startup.js'
 import { createKdfLimiter, type KdfLimiter } from './createKdfLimiter.js'
 import { decryptKeystore, WRONG_PASSPHRASE_MESSAGE } from './decryptKeystore.js'
@@ -233,5 +233,56 @@ describe('createKdfLimiter', () => {
     }
     expect(await Promise.all(jobs)).toEqual([0, 1, 2, 3, 4])
     expect(peak).toBe(2)
+  })
+})
+
+describe('decryptKeystore: key material is wiped', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  /** Runs `fn`, recording every buffer allocated with Buffer.alloc meanwhile (passphrase copy, key, derived key). */
+  async function allocations<T>(fn: () => Promise<T>): Promise<{ result: T | Error; buffers: Buffer[] }> {
+    const buffers: Buffer[] = []
+    const alloc = Buffer.alloc.bind(Buffer)
+    vi.spyOn(Buffer, 'alloc').mockImplementation(((size: number) => {
+      const b = alloc(size)
+      buffers.push(b)
+      return b
+    }) as typeof Buffer.alloc)
+    const result = await fn().catch((e: Error) => e)
+    vi.restoreAllMocks()
+    return { result, buffers }
+  }
+  const zero = (b: Uint8Array) => b.every((x) => x === 0)
+
+  test('on success only the returned key is left; the passphrase copy and derived key are zeroed', async () => {
+    const pass = Buffer.from(CAST_PASS)
+    const { result, buffers } = await allocations(() => decryptKeystore(fixture('cast-imported.json'), pass))
+    expect(hex(result as Uint8Array)).toBe(CAST_KEY)
+    expect(buffers.filter((b) => !zero(b))).toEqual([result])
+    // The caller's passphrase is the caller's to wipe.
+    expect(pass.toString()).toBe(CAST_PASS)
+  })
+
+  test('on a refusal after decryption (address mismatch) nothing is left, the key included', async () => {
+    const ks = fixture('cast-imported.json')
+    ks.address = '53c9e0a6c31437b0e5bf3bf136cdd8e685663e15'
+    const { result, buffers } = await allocations(() => decryptKeystore(ks, CAST_PASS))
+    expect(result).toBeInstanceOf(KeystoreError)
+    expect(buffers.length).toBeGreaterThanOrEqual(3)
+    expect(buffers.filter((b) => !zero(b))).toEqual([])
+  })
+
+  test('a failing key derivation is the error thrown (nothing derived to wipe)', async () => {
+    const err = await decryptKeystore(fixture('cast-imported.json'), CAST_PASS, {
+      limiter: {
+        run: async () => {
+          throw new Error('no memory for the KDF')
+        },
+      },
+    }).catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.message).toBe('no memory for the KDF')
   })
 })
