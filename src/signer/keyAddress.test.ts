@@ -1,6 +1,7 @@
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import { addressOfPublicKey, compressedPublicKeyOf, publicKeyOf } from './keyAddress.js'
+import { privateKeyAddress } from './keystore/privateKeyAddress.js'
 
 const KEY = Buffer.from('59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d', 'hex')
 const account = privateKeyToAccount(`0x${KEY.toString('hex')}`)
@@ -33,5 +34,20 @@ describe('keyAddress', () => {
   test('refuses a private key outside [1, n-1]', () => {
     expect(() => publicKeyOf(new Uint8Array(32))).toThrow()
     expect(() => compressedPublicKeyOf(new Uint8Array(32).fill(0xff))).toThrow()
+  })
+})
+
+describe('privateKeyAddress', () => {
+  test('the checksummed address; refuses a key that is not 32 bytes or not a valid key, saying which', () => {
+    expect(privateKeyAddress(KEY)).toBe(account.address)
+    expect(() => privateKeyAddress(KEY.subarray(0, 31))).toThrow('A private key must be 32 bytes')
+    expect(() => privateKeyAddress(Buffer.concat([KEY, Buffer.from([1])]))).toThrow(
+      'A private key must be 32 bytes',
+    )
+    for (const bad of [new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
+      expect(() => privateKeyAddress(bad)).toThrow(
+        'Not a valid secp256k1 private key (zero or not below the curve order)',
+      )
+    }
   })
 })
