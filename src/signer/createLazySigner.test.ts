@@ -177,4 +177,13 @@ describe('createLazySigner', () => {
     await expect(signer.signMessage(accounts[0]!.address, { raw: '0x01' })).rejects.toThrow('cannot load')
     await expect(signer.close()).resolves.toBeUndefined()
   })
+
+  test('by default loads createSigner itself', async () => {
+    const signer = createLazySigner({ privateKeys: keys })
+    const message = { raw: '0x0a' } as const
+    expect(await signer.signMessage(accounts[2]!.address, message)).toBe(
+      await accounts[2]!.signMessage({ message }),
+    )
+    await signer.close()
+  })
 })

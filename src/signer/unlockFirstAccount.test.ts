@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { KeystoreError, WrongPassphraseError } from '../errors/startup.js'
 import { encryptKeystore, LIGHT_SCRYPT } from './keystore/encryptKeystore.js'
 import { writeKeystoreFile } from './keystore/keystoreDir.js'
@@ -18,6 +18,10 @@ function keystoreDir(): string {
 }
 
 describe('unlockFirstAccount', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
   test('decrypts the first keystore file (by name) with the fixed passphrase', async () => {
     const dir = keystoreDir()
     const first = writeKeystoreFile(
@@ -104,5 +108,24 @@ describe('unlockFirstAccount', () => {
     expect(err).toBeInstanceOf(KeystoreError)
     expect(err).not.toBeInstanceOf(WrongPassphraseError)
     expect(err.shortMessage).toMatch(/^Refusing keystore: its address field says 0x7099/)
+  })
+
+  test('the passphrase is wiped: the key is the only secret left', async () => {
+    const dir = keystoreDir()
+    writeKeystoreFile(dir, await encryptKeystore(KEY1, 'pw', { scrypt: LIGHT_SCRYPT }))
+    const buffers: Buffer[] = []
+    const alloc = Buffer.alloc.bind(Buffer)
+    vi.spyOn(Buffer, 'alloc').mockImplementation(((size: number) => {
+      const b = alloc(size)
+      buffers.push(b)
+      return b
+    }) as typeof Buffer.alloc)
+    const result = await unlockFirstAccount({
+      keystoreDir: dir,
+      passphraseSource: { env: { WALLETD_PASSWORD: 'pw' } },
+    })
+    vi.restoreAllMocks()
+    expect(buffers.length).toBeGreaterThanOrEqual(3)
+    expect(buffers.filter((b) => b.some((x) => x !== 0))).toEqual([result?.account.privateKey])
   })
 })
