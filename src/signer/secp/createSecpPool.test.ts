@@ -220,3 +220,86 @@ describe('createSecpPool: inputs and engine loading', () => {
     expect(defaultWorkerCount()).toBeLessThanOrEqual(4)
   })
 })
+
+describe('createSecpPool: where signatures go', () => {
+  /** Starts the workers and waits until they are ready and idle. */
+  async function warm(pool: SecpPool, workers: number) {
+    await untilWorkersSign(pool, 0)
+    for (let i = 0; i < 200 && pool.stats().workersReady < workers; i++) {
+      await Promise.all(Array.from({ length: 8 }, (_, j) => pool.sign(0, hashOf(i * 8 + j))))
+    }
+    expect(pool.stats().workersReady).toBe(workers)
+  }
+
+  test('one worker: a batch fills it to 4, the main thread takes one, the rest queue on the worker', async () => {
+    const { pool, privateKeys } = setup({ workers: 1, keys: 1 })
+    await warm(pool, 1)
+    for (const [size, main] of [
+      [4, 0],
+      [6, 1],
+      [9, 1],
+    ] as const) {
+      const before = pool.stats()
+      const hashes = Array.from({ length: size }, (_, i) => hashOf(5000 + size * 10 + i))
+      const sigs = await Promise.all(hashes.map((h) => pool.sign(0, h)))
+      for (let i = 0; i < size; i++)
+        expect(hex(sigs[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[0]!))
+      expect(pool.stats(), `batch of ${size}`).toEqual({
+        mainThread: before.mainThread + main,
+        workers: before.workers + size - main,
+        workersReady: 1,
+      })
+    }
+  })
+
+  test('two workers share a batch: the least loaded takes the next, the main thread none below 4 each', async () => {
+    const { pool } = setup({ workers: 2, keys: 1 })
+    await warm(pool, 2)
+    const before = pool.stats()
+    await Promise.all(Array.from({ length: 8 }, (_, i) => pool.sign(0, hashOf(7000 + i))))
+    expect(pool.stats()).toEqual({
+      mainThread: before.mainThread,
+      workers: before.workers + 8,
+      workersReady: 2,
+    })
+    const again = pool.stats()
+    await Promise.all(Array.from({ length: 9 }, (_, i) => pool.sign(0, hashOf(7100 + i))))
+    expect(pool.stats()).toEqual({
+      mainThread: again.mainThread + 1,
+      workers: again.workers + 8,
+      workersReady: 2,
+    })
+  })
+
+  test('quiet means more than 20 ms since signatures last overlapped', async () => {
+    const clock = fakeClock(1000)
+    const { pool } = setup({ workers: 1, keys: 1, now: clock.now })
+    await warm(pool, 1)
+    clock.advance(20)
+    let before = pool.stats()
+    await pool.sign(0, hashOf(1))
+    expect(pool.stats().workers).toBe(before.workers + 1)
+    clock.advance(1)
+    before = pool.stats()
+    await pool.sign(0, hashOf(2))
+    expect(pool.stats()).toMatchObject({ mainThread: before.mainThread + 1, workers: before.workers })
+  })
+
+  test('a worker that dies fails the signatures it held; then the main thread signs; close still ends', async () => {
+    const { pool, privateKeys } = setup({ workers: 1, keys: 1, fault: 'exit' })
+    let died: unknown
+    for (let round = 0; round < 200 && died === undefined; round++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => pool.sign(0, hashOf(round * 6 + i))),
+      )
+      died = results.find((r) => r.status === 'rejected')
+    }
+    expect(String((died as PromiseRejectedResult).reason)).toMatch(/a signing worker exited \(7\)/)
+    expect(pool.stats().workersReady).toBe(0)
+    // Without a live worker, batches are the main thread's.
+    const hashes = Array.from({ length: 5 }, (_, i) => hashOf(9000 + i))
+    const sigs = await Promise.all(hashes.map((h) => pool.sign(0, h)))
+    for (let i = 0; i < 5; i++) expect(hex(sigs[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[0]!))
+    await pool.close()
+  })
+})
