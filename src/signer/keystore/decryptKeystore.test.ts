@@ -286,3 +286,42 @@ describe('decryptKeystore: key material is wiped', () => {
     expect(err.message).toBe('no memory for the KDF')
   })
 })
+
+describe('deriveKey: which scrypt', () => {
+  /** A keystore file made here with @noble/hashes (encryptKeystore never writes r = 1 with a large n). */
+  async function craft(n: number, r: number, p: number, pass: string) {
+    const { scrypt } = await import('@noble/hashes/scrypt')
+    const { createCipheriv, randomBytes } = await import('node:crypto')
+    const { keccak256 } = await import('viem/utils')
+    const salt = randomBytes(16)
+    const iv = randomBytes(16)
+    const dk = scrypt(Buffer.from(pass), salt, { N: n, r, p, dkLen: 32 })
+    const cipher = createCipheriv('aes-128-ctr', dk.subarray(0, 16), iv)
+    const ciphertext = Buffer.concat([cipher.update(KEY), cipher.final()])
+    const mac = keccak256(Buffer.concat([dk.subarray(16, 32), ciphertext]), 'bytes')
+    return {
+      version: 3,
+      crypto: {
+        cipher: 'aes-128-ctr',
+        cipherparams: { iv: iv.toString('hex') },
+        ciphertext: ciphertext.toString('hex'),
+        kdf: 'scrypt',
+        kdfparams: { dklen: 32, n, r, p, salt: salt.toString('hex') },
+        mac: Buffer.from(mac).toString('hex'),
+      },
+    }
+  }
+
+  test('n = 2^16 with r = 1 (beyond what OpenSSL takes for r = 1) and n = 2^15 with r = 1 both open', async () => {
+    for (const n of [2 ** 16, 2 ** 15]) {
+      const ks = await craft(n, 1, 1, 'pw')
+      expect(hex(await decryptKeystore(ks, 'pw')), String(n)).toBe(hex(KEY))
+    }
+  }, 30_000)
+
+  test('scryptMaxmem: what OpenSSL needs for n, r, p, and 1 MiB more', async () => {
+    const { scryptMaxmem } = await import('./deriveKey.js')
+    expect(scryptMaxmem(2 ** 18, 8, 1)).toBe(128 * 8 * (2 ** 18 + 1 + 2) + 1024 * 1024)
+    expect(scryptMaxmem(16, 2, 3)).toBe(128 * 2 * (16 + 3 + 2) + 1024 * 1024)
+  })
+})
