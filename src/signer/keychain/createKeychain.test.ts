@@ -322,3 +322,46 @@ describe('createPassphraseVault: refusals and failures', () => {
     await expect(vault.forget(ADDRESS)).rejects.toThrow()
   })
 })
+
+describe('createKeychain: more details', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  test('a probe that never answers is named; an answered call leaves no timer behind', async () => {
+    const kc = createKeychain({
+      timeoutMs: 30,
+      loadBackend: async () => ({ ...fakeBackend().backend, get: () => new Promise(() => {}) }),
+    })
+    expect(await kc.available()).toBe(false)
+    expect(kc.unavailableReason()).toMatch(
+      /^OS keychain unavailable \(the OS keychain did not answer within 30 ms\)/,
+    )
+    vi.useFakeTimers()
+    const ok = createKeychain({ loadBackend: async () => fakeBackend().backend })
+    expect(await ok.get('a')).toBeNull()
+    await ok.set('a', new Uint8Array([1]))
+    expect(await ok.delete('a')).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  test('remember zeroes the wrapping key once the keychain has it', async () => {
+    const { backend } = fakeBackend()
+    const handed: Uint8Array[] = []
+    const keychain = createKeychain({
+      loadBackend: async () => ({
+        ...backend,
+        set: async (s, a, v, signal) => {
+          handed.push(v)
+          await backend.set(s, a, v, signal)
+        },
+      }),
+    })
+    const dir = join(mkdtempSync(join(tmpdir(), 'walletd-vault-')), 'remembered')
+    const vault = createPassphraseVault({ keychain, dir })
+    await vault.remember(ADDRESS, Buffer.from('pw'))
+    expect(handed).toHaveLength(1)
+    expect(handed[0]?.every((b) => b === 0)).toBe(true)
+    expect((await vault.recall(ADDRESS))?.toString()).toBe('pw')
+  })
+})

@@ -325,3 +325,40 @@ describe('deriveKey: which scrypt', () => {
     expect(scryptMaxmem(16, 2, 3)).toBe(128 * 2 * (16 + 3 + 2) + 1024 * 1024)
   })
 })
+
+describe('encryptKeystore: more', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  test('refuses n ≥ 2^16 with r = 1 (what OpenSSL refuses), saying so; writes n = 2^15 with r = 1', async () => {
+    await expect(encryptKeystore(KEY, 'pw', { scrypt: { n: 2 ** 16, r: 1, p: 1 } })).rejects.toThrow(
+      'scrypt n=65536 is too large for r=1',
+    )
+    const ks = await encryptKeystore(KEY, 'pw', { scrypt: { n: 2 ** 15, r: 1, p: 1 } })
+    expect(hex(await decryptKeystore(ks, 'pw'))).toBe(hex(KEY))
+  })
+
+  test('wipes the passphrase copy and the derived key; a failing derivation is the error', async () => {
+    const buffers: Buffer[] = []
+    const alloc = Buffer.alloc.bind(Buffer)
+    vi.spyOn(Buffer, 'alloc').mockImplementation(((size: number) => {
+      const b = alloc(size)
+      buffers.push(b)
+      return b
+    }) as typeof Buffer.alloc)
+    await encryptKeystore(KEY, 'a passphrase', { scrypt: LIGHT_SCRYPT })
+    vi.restoreAllMocks()
+    expect(buffers.length).toBeGreaterThanOrEqual(2)
+    expect(buffers.filter((b) => b.some((x) => x !== 0))).toEqual([])
+    const err = await encryptKeystore(KEY, 'pw', {
+      scrypt: LIGHT_SCRYPT,
+      limiter: {
+        run: async () => {
+          throw new Error('no memory for the KDF')
+        },
+      },
+    }).catch((e) => e)
+    expect(err.message).toBe('no memory for the KDF')
+  })
+})

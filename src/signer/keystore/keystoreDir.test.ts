@@ -284,3 +284,36 @@ describe('keystore directory: files, owners and modes', () => {
     expect(err.shortMessage).toBe(`Account ${ADDRESS} already exists in ${file}`)
   })
 })
+
+describe('keystore directory: more', () => {
+  test('files come sorted whatever order the directory lists them in', () => {
+    mkdirSync(dir, { mode: 0o700 })
+    const names = Array.from(
+      { length: 30 },
+      (_, i) => `k${((i * 17) % 30).toString().padStart(2, '0')}-${(i * 7919) % 101}`,
+    )
+    for (const name of names) writeFileSync(join(dir, name), '', { mode: 0o600 })
+    expect(listKeystoreFiles(dir)).toEqual([...names].sort().map((n) => join(dir, n)))
+  })
+
+  test('a malformed file: the error names the path and keeps the cause', () => {
+    mkdirSync(dir, { mode: 0o700 })
+    const file = join(dir, 'bad')
+    writeFileSync(file, '[]', { mode: 0o600 })
+    const err = thrown(() => readKeystoreFile(file)) as Error & { shortMessage: string; cause?: unknown }
+    expect(err.shortMessage).toBe(`${file}: Refusing keystore: not a JSON object`)
+    expect((err.cause as { shortMessage: string }).shortMessage).toBe('Refusing keystore: not a JSON object')
+  })
+
+  test('reading a file closes it, refused or not', () => {
+    mkdirSync(dir, { mode: 0o700 })
+    const file = join(dir, 'f')
+    writeFileSync(file, '{}', { mode: 0o600 })
+    const open = () => readdirSync('/dev/fd').length
+    const before = open()
+    for (let i = 0; i < 20; i++) readPrivateFile(file)
+    chmodSync(file, 0o644)
+    for (let i = 0; i < 20; i++) expect(() => readPrivateFile(file)).toThrow(/mode 0644/)
+    expect(open()).toBeLessThan(before + 5)
+  })
+})

@@ -215,3 +215,16 @@ describe('checkScryptParams', () => {
     )
   })
 })
+
+describe('parseKeystore: more', () => {
+  test('names a missing ciphertext or salt; reads a plain Uint8Array as UTF-8 JSON', () => {
+    expect(outcome(edited((d) => delete d.crypto.ciphertext))).toBe(
+      'Refusing keystore: crypto.ciphertext must be a hex string',
+    )
+    expect(outcome(edited((d) => delete d.crypto.kdfparams.salt))).toBe(
+      'Refusing keystore: crypto.kdfparams.salt must be a hex string',
+    )
+    const bytes = new Uint8Array(Buffer.from(text('cast-imported.json')))
+    expect(parseKeystore(bytes).kdf).toMatchObject({ kind: 'scrypt', n: 8192 })
+  })
+})
