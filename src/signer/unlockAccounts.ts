@@ -165,9 +165,9 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Unloc
         )
       }
       let account: UnlockedAccount
+      // Stryker disable all: the catch is defence in depth, unreachable: decryptKeystore already refuses such a key
       try {
         account = { address: addressOfPublicKey(publicKeyOf(key)), privateKey: key }
-        // Stryker disable all: defence in depth, unreachable: decryptKeystore already refuses such a key
       } catch (err) {
         key.fill(0)
         throw new KeystoreError(`${file}: the decrypted key is not a valid secp256k1 key`, { cause: err })
