@@ -182,7 +182,6 @@ export function keystoreFileName(address: string, now: Date): string {
   const iso = now
     .toISOString()
     .replace(/:/g, '-')
-    // Stryker disable next-line Regex: an ISO string ends with its milliseconds and Z anyway
     .replace(/\.(\d{3})Z$/, '.$1000000Z')
   // Stryker disable next-line Regex: hex has no "x" but the prefix's
   return `UTC--${iso}--${address.toLowerCase().replace(/^0x/, '')}`

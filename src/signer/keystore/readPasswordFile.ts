@@ -26,7 +26,6 @@ export function readPasswordFile(path: string, warn?: (message: string) => void)
     const out = Buffer.alloc(end)
     raw.copy(out, 0, 0, end)
     return out
-    // Stryker disable next-line BlockStatement: wipes the file's bytes, which never leave this function
   } finally {
     raw.fill(0)
   }
