@@ -68,7 +68,7 @@ export function createLazySigner({
     async close() {
       closed = true
       for (const key of keys) key.fill(0)
-      const loaded = await real?.catch(() => null)
+      const loaded = await real?.catch(() => undefined)
       await loaded?.close()
     },
   }

@@ -153,4 +153,47 @@ describe('createNonceManager', () => {
     }
     expect(await nonces.withNonce(key, { pending: async () => 0 }, async (n) => n)).toBe(0)
   })
+
+  it('a send arriving while a queued one runs still waits for it (the lock outlives its first holder)', async () => {
+    const nonces = createNonceManager()
+    const gates: (() => void)[] = []
+    const started: number[] = []
+    const held = (n: number) => {
+      started.push(n)
+      return new Promise<number>((resolve) => gates.push(() => resolve(n)))
+    }
+    const tick = () => new Promise((r) => setImmediate(r))
+    const first = nonces.withNonce(key, { pending: async () => 0 }, held)
+    const second = nonces.withNonce(key, { pending: async () => 0 }, held)
+    await tick()
+    expect(started).toEqual([0])
+    gates.shift()!()
+    await first
+    await tick()
+    expect(started).toEqual([0, 1])
+    expect(nonces.busy()).toBe(1)
+    const third = nonces.withNonce(key, { pending: async () => 0 }, held)
+    await tick()
+    // The third waits for the second: no two sends from one account hold a nonce at once.
+    expect(started).toEqual([0, 1])
+    gates.shift()!()
+    expect(await second).toBe(1)
+    await tick()
+    expect(started).toEqual([0, 1, 2])
+    gates.shift()!()
+    expect(await third).toBe(2)
+    expect(nonces.busy()).toBe(0)
+  })
+
+  it('a run that used no nonce leaves nothing remembered', async () => {
+    const nonces = createNonceManager()
+    expect(
+      await nonces.withNonces(key, { pending: async () => 5 }, async () => ({ used: 0, result: 'none' })),
+    ).toBe('none')
+    expect(nonces.peek(key)).toBeUndefined()
+    expect(
+      await nonces.withNonces(key, { pending: async () => 5 }, async (n) => ({ used: 2, result: n })),
+    ).toBe(5)
+    expect(nonces.peek(key)).toBe(7)
+  })
 })

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url'
 import type { Hex, TransactionSerializable } from 'viem'
 import { recoverMessageAddress, recoverTransactionAddress, recoverTypedDataAddress } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { hexToBytes, numberToHex, parseTransaction } from 'viem/utils'
+import { hexToBytes, numberToHex, parseTransaction, serializeTransaction } from 'viem/utils'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ANVIL_MNEMONIC } from '../dev/startAnvil.js'
 import { InternalError, UnauthorizedError } from '../errors/rpc.js'
-import { createSigner, recoverTransactionSigner } from './createSigner.js'
+import { createSigner, recoverTransactionSigner, type SerializeTransaction } from './createSigner.js'
 import { deriveMnemonicKeys } from './deriveMnemonicKeys.js'
 import type { SecpEngine } from './secp/types.js'
 import type { Signer } from './types.js'
@@ -289,8 +289,13 @@ describe('createSigner: refusals say what and why', () => {
     maxPriorityFeePerGas: 1n,
   }
 
-  it('holds a key given twice once', () => {
-    expect(signer.accounts()).toEqual([a0.address, a1.address])
+  it('holds a key given twice once', async () => {
+    // Built inside the test: code run while tests are collected is not mutated by Stryker.
+    const twice = make({ privateKeys: [k0, k1, k0, k1], workers: 0 })
+    expect(twice.accounts()).toEqual([a0.address, a1.address])
+    expect(twice.hasAccount(a1.address)).toBe(true)
+    const message = { raw: '0x02' } as const
+    expect(await twice.signMessage(a1.address, message)).toBe(await a1.signMessage({ message }))
   })
 
   it('names the account it does not hold', async () => {
@@ -344,5 +349,148 @@ describe('createSigner: refusals say what and why', () => {
     const { serializeTransaction } = await import('viem/utils')
     const unsigned = serializeTransaction({ ...base, chainId: 1 } as TransactionSerializable)
     await expect(recoverTransactionSigner(unsigned)).rejects.toThrow('Internal error: unsigned transaction.')
+  })
+})
+
+describe('createSigner: blob (EIP-4844) transactions, as viem signs them', () => {
+  const signer = make({ privateKeys: [k0, k1], workers: 0 })
+  const blob = {
+    type: 'eip4844',
+    chainId: 1,
+    nonce: 3,
+    to: a1.address,
+    value: 5n,
+    gas: 21000n,
+    maxFeePerGas: 3n,
+    maxPriorityFeePerGas: 1n,
+    maxFeePerBlobGas: 2n,
+    blobVersionedHashes: [`0x01${'22'.repeat(31)}`],
+  } as const
+  // The network form carries the blob, its commitment and proof (not checked by the encoder).
+  const sidecars = [
+    { blob: `0x${'11'.repeat(131072)}`, commitment: `0x${'33'.repeat(48)}`, proof: `0x${'44'.repeat(48)}` },
+  ] as const
+
+  it('without sidecars', async () => {
+    const raw = await signer.signTransaction(a0.address, blob)
+    expect(raw).toBe(await a0.signTransaction(blob))
+    expect(await recoverTransactionSigner(raw)).toBe(a0.address)
+  })
+
+  it('with sidecars: signed over the payload without them, sent with them', async () => {
+    const tx = { ...blob, sidecars } as unknown as TransactionSerializable
+    const raw = await signer.signTransaction(a1.address, tx)
+    expect(raw).toBe(await a1.signTransaction(tx as never))
+    // The same signature as the transaction without its sidecars.
+    const bare = parseTransaction(await signer.signTransaction(a1.address, blob))
+    expect(parseTransaction(raw)).toMatchObject({ r: bare.r, s: bare.s, yParity: bare.yParity })
+    expect(await recoverTransactionSigner(raw)).toBe(a1.address)
+    expect(await recoverTransactionAddress({ serializedTransaction: raw as never })).toBe(a1.address)
+  })
+})
+
+describe('createSigner: a transaction without a type is signed as viem signs it (type from its fields)', () => {
+  it.each([
+    { chainId: 1, nonce: 2, to: a1.address, gas: 21000n, gasPrice: 7n },
+    { chainId: 1, nonce: 2, to: a1.address, gas: 21000n, gasPrice: 7n, accessList: [] },
+    { chainId: 5, nonce: 2, to: a1.address, gas: 21000n, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n },
+  ] as TransactionSerializable[])('%o', async (tx) => {
+    const signer = make({ privateKeys: [k0], workers: 0 })
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(tx))
+  })
+})
+
+describe('createSigner: a transaction without a nonce is signed as viem signs it', () => {
+  const signer = make({ privateKeys: [k0], workers: 0 })
+  it.each([
+    { type: 'legacy', chainId: 1, to: a1.address, gas: 21000n, gasPrice: 7n },
+    { type: 'eip1559', chainId: 5, to: a1.address, gas: 21000n, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n },
+  ] as TransactionSerializable[])('$type', async (tx) => {
+    expect(await signer.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(tx))
+  })
+})
+
+/**
+ * The check after signing, against a serializer bug: the signed envelope parsed back must carry the
+ * chain id, nonce and signature asked for, and be signed over its own hash. Each fault below is one
+ * that only one part of that check catches.
+ */
+describe('createSigner: a serializer bug never leaves as a signed transaction', () => {
+  const tx = {
+    type: 'eip1559',
+    chainId: 31337,
+    nonce: 7,
+    to: a1.address,
+    value: 1n,
+    gas: 21000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  } as const
+  const legacy = {
+    type: 'legacy',
+    chainId: 1,
+    nonce: 7,
+    to: a1.address,
+    value: 1n,
+    gas: 21000n,
+    gasPrice: 7n,
+  } as const
+  const real = serializeTransaction as SerializeTransaction
+  const flipLast = (h: Hex) => `${h.slice(0, -1)}${h.endsWith('0') ? '1' : '0'}` as Hex
+
+  /** viem's serializer with one fault, the same whether it encodes for signing or to send. */
+  const faults: Record<string, SerializeTransaction> = {
+    // Encodes another chain id, consistently: the envelope is validly signed, for the wrong chain.
+    'chain id': (t, sig) =>
+      real({ ...t, chainId: t.chainId === 31337 ? 31338 : t.chainId } as TransactionSerializable, sig),
+    'chain id (legacy, in v)': (t, sig) =>
+      real({ ...t, chainId: t.chainId === 1 ? 2 : t.chainId } as TransactionSerializable, sig),
+    // Encodes another nonce, consistently.
+    nonce: (t, sig) => real({ ...t, nonce: t.nonce === 7 ? 8 : t.nonce }, sig),
+    // Damages the signature in the sent envelope.
+    r: (t, sig) => real(t, sig && { ...sig, r: flipLast(sig.r) }),
+    s: (t, sig) => real(t, sig && { ...sig, s: flipLast(sig.s) }),
+    'y parity': (t, sig) =>
+      real(t, sig && { ...sig, yParity: 1 - sig.yParity, v: sig.yParity === 1 ? 27n : 28n }),
+    // Sends the envelope unsigned.
+    'no signature': (t) => real(t),
+    // Sends another payload under the signature (the value), chain id, nonce and signature intact.
+    payload: (t, sig) => real(sig ? { ...t, value: (t.value ?? 0n) + 1n } : t, sig),
+  }
+
+  it.each(Object.keys(faults))('%s: refused with InternalError -32603, nothing returned', async (fault) => {
+    const serialize = faults[fault]!
+    const bad = make({ privateKeys: [k0], workers: 0, serializeTransaction: serialize })
+    const request = fault.includes('legacy') ? legacy : tx
+    const err = await bad.signTransaction(a0.address, request).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InternalError)
+    expect(err).toMatchObject({
+      code: -32603,
+      shortMessage: 'Internal error: the signed transaction differs from the request; nothing was sent.',
+    })
+    // The faulty serializer alone is what the check refuses: the same signer signs messages.
+    expect(await bad.signMessage(a0.address, { raw: '0x01' })).toBe(
+      await a0.signMessage({ message: { raw: '0x01' } }),
+    )
+  })
+
+  it('a serializer that is correct passes through the same path', async () => {
+    const calls: { signed: boolean }[] = []
+    const counting: SerializeTransaction = (t, sig) => {
+      calls.push({ signed: sig !== undefined })
+      return real(t, sig)
+    }
+    const ok = make({ privateKeys: [k0], workers: 0, serializeTransaction: counting })
+    expect(await ok.signTransaction(a0.address, tx)).toBe(await a0.signTransaction(tx))
+    expect(await ok.signTransaction(a0.address, legacy)).toBe(await a0.signTransaction(legacy))
+    // Per transaction: the payload to sign, the signed envelope, the parsed one re-encoded unsigned.
+    expect(calls).toEqual([
+      { signed: false },
+      { signed: true },
+      { signed: false },
+      { signed: false },
+      { signed: true },
+      { signed: false },
+    ])
   })
 })

@@ -21,7 +21,18 @@ export type CreateSignerOptions = {
    * on `close`); the caller zeroes the buffers it passed.
    */
   privateKeys: readonly Uint8Array[]
+  /**
+   * The transaction envelope encoder. Default: viem's `serializeTransaction`. Tests put a faulty
+   * one in its place to prove that the check after signing catches a serializer bug.
+   */
+  serializeTransaction?: SerializeTransaction
 } & Pick<CreateSecpPoolOptions, 'loadEngine' | 'workers' | 'workerEngine'>
+
+/** viem's `serializeTransaction` as the signer calls it: unsigned, or with a signature. */
+export type SerializeTransaction = (
+  tx: TransactionSerializable,
+  signature?: { r: Hex; s: Hex; v?: bigint; yParity: number },
+) => Hex
 
 /**
  * The signer: viem hashes and encodes (EIP-191 messages, EIP-712 typed data, transaction
@@ -36,7 +47,11 @@ export type CreateSignerOptions = {
  * chain id and nonce asked for, its signature made over its own signing hash. Refuses transactions
  * without a chain id (EIP-155 always) and EIP-7702 authorizations.
  */
-export function createSigner({ privateKeys, ...engine }: CreateSignerOptions): Signer {
+export function createSigner({
+  privateKeys,
+  serializeTransaction: serialize = serializeTransaction as SerializeTransaction,
+  ...engine
+}: CreateSignerOptions): Signer {
   const slots = new Map<string, number>()
   const addresses: Address[] = []
   const keys: Uint8Array[] = []
@@ -102,7 +117,7 @@ export function createSigner({ privateKeys, ...engine }: CreateSignerOptions): S
 
     async signTransaction(address, tx: TransactionSerializable) {
       const slot = slotOf(address)
-      if (typeof tx.chainId !== 'number' || !Number.isSafeInteger(tx.chainId) || tx.chainId <= 0) {
+      if (!Number.isSafeInteger(tx.chainId) || (tx.chainId ?? 0) <= 0) {
         throw new InternalError({
           message: 'Internal error: refusing to sign a transaction without a chain id (EIP-155).',
         })
@@ -114,21 +129,18 @@ export function createSigner({ privateKeys, ...engine }: CreateSignerOptions): S
       }
       // As viem's signTransaction: blob transactions are signed without their sidecars.
       const signable = tx.type === 'eip4844' ? ({ ...tx, sidecars: false } as TransactionSerializable) : tx
-      const hash = keccak256(serializeTransaction(signable))
+      const hash = keccak256(serialize(signable))
       const signature = await signHash('transaction', slot, hash)
-      const serialized = serializeTransaction(tx, signature)
+      const serialized = serialize(tx, signature)
       // The signed envelope must carry the chain id and nonce asked for, and be signed over itself.
       const parsed = parseTransaction(serialized)
       if (
         parsed.chainId !== tx.chainId ||
         (tx.nonce !== undefined && parsed.nonce !== tx.nonce) ||
-        // (parsed r and s drop leading zero bytes: compare the numbers)
-        parsed.r === undefined ||
-        parsed.s === undefined ||
-        hexToBigInt(parsed.r) !== hexToBigInt(signature.r) ||
-        hexToBigInt(parsed.s) !== hexToBigInt(signature.s) ||
+        !sameNumber(parsed.r, signature.r) ||
+        !sameNumber(parsed.s, signature.s) ||
         parsed.yParity !== signature.yParity ||
-        keccak256(unsignedSerialization(parsed)) !== hash
+        keccak256(unsignedSerialization(parsed, serialize)) !== hash
       ) {
         throw new InternalError({
           message: 'Internal error: the signed transaction differs from the request; nothing was sent.',
@@ -141,13 +153,23 @@ export function createSigner({ privateKeys, ...engine }: CreateSignerOptions): S
   }
 }
 
-function unsignedSerialization(transaction: TransactionSerializable): Hex {
-  return serializeTransaction({
+/** A signature part parsed back (absent when unsigned; without its leading zero bytes in a legacy envelope) equals the one signed. */
+function sameNumber(parsed: Hex | undefined, signed: Hex): boolean {
+  return parsed !== undefined && hexToBigInt(parsed) === hexToBigInt(signed)
+}
+
+/** The envelope that was signed: no signature and, as viem's, a blob transaction without its sidecars. */
+function unsignedSerialization(
+  transaction: TransactionSerializable,
+  serialize = serializeTransaction as SerializeTransaction,
+): Hex {
+  return serialize({
     ...transaction,
     r: undefined,
     s: undefined,
     v: undefined,
     yParity: undefined,
+    sidecars: false,
   } as TransactionSerializable)
 }
 
@@ -155,8 +177,8 @@ function unsignedSerialization(transaction: TransactionSerializable): Hex {
 export async function recoverTransactionSigner(serializedTransaction: Hex): Promise<Address> {
   const transaction = parseTransaction(serializedTransaction)
   const { r, s, v, yParity } = transaction
-  if (r === undefined || s === undefined)
-    throw new InternalError({ message: 'Internal error: unsigned transaction.' })
+  // (parseTransaction gives r and s together, or neither)
+  if (r === undefined) throw new InternalError({ message: 'Internal error: unsigned transaction.' })
   return recoverAddress({
     hash: keccak256(unsignedSerialization(transaction)),
     signature: { r, s, v, yParity } as never,

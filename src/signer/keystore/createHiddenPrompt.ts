@@ -27,7 +27,7 @@ export function createHiddenPrompt({
       const wasRaw = input.isRaw === true
       const done = (err: Error | undefined) => {
         input.removeListener('data', onData)
-        input.setRawMode?.(wasRaw)
+        input.setRawMode!(wasRaw)
         input.pause()
         output.write('\n')
         if (err) {
@@ -53,7 +53,8 @@ export function createHiddenPrompt({
           }
           if (b === 0x7f || b === 0x08) {
             // Drop one UTF-8 character: continuation bytes are 10xxxxxx.
-            while (len > 0 && (buf[len - 1]! & 0xc0) === 0x80) buf[--len] = 0
+            // (at len 0, buf[-1] is undefined: not a continuation byte)
+            while ((buf[len - 1]! & 0xc0) === 0x80) buf[--len] = 0
             if (len > 0) buf[--len] = 0
             continue
           }
@@ -66,7 +67,7 @@ export function createHiddenPrompt({
         chunk.fill(0)
       }
       output.write(question)
-      input.setRawMode?.(true)
+      input.setRawMode!(true)
       input.on('data', onData)
       input.resume()
     })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { privateKeyToAddress } from 'viem/accounts'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { KeystoreError, WrongPassphraseError } from '../../errors/startup.js'
 import { createKdfLimiter, type KdfLimiter } from './createKdfLimiter.js'
 import { decryptKeystore, WRONG_PASSPHRASE_MESSAGE } from './decryptKeystore.js'
@@ -234,5 +234,132 @@ describe('createKdfLimiter', () => {
     }
     expect(await Promise.all(jobs)).toEqual([0, 1, 2, 3, 4])
     expect(peak).toBe(2)
+  })
+})
+
+describe('decryptKeystore: key material is wiped', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  /** Runs `fn`, recording every buffer allocated with Buffer.alloc meanwhile (passphrase copy, key, derived key). */
+  async function allocations<T>(fn: () => Promise<T>): Promise<{ result: T | Error; buffers: Buffer[] }> {
+    const buffers: Buffer[] = []
+    const alloc = Buffer.alloc.bind(Buffer)
+    vi.spyOn(Buffer, 'alloc').mockImplementation(((size: number) => {
+      const b = alloc(size)
+      buffers.push(b)
+      return b
+    }) as typeof Buffer.alloc)
+    const result = await fn().catch((e: Error) => e)
+    vi.restoreAllMocks()
+    return { result, buffers }
+  }
+  const zero = (b: Uint8Array) => b.every((x) => x === 0)
+
+  test('on success only the returned key is left; the passphrase copy and derived key are zeroed', async () => {
+    const pass = Buffer.from(CAST_PASS)
+    const { result, buffers } = await allocations(() => decryptKeystore(fixture('cast-imported.json'), pass))
+    expect(hex(result as Uint8Array)).toBe(CAST_KEY)
+    expect(buffers.filter((b) => !zero(b))).toEqual([result])
+    // The caller's passphrase is the caller's to wipe.
+    expect(pass.toString()).toBe(CAST_PASS)
+  })
+
+  test('on a refusal after decryption (address mismatch) nothing is left, the key included', async () => {
+    const ks = fixture('cast-imported.json')
+    ks.address = '53c9e0a6c31437b0e5bf3bf136cdd8e685663e15'
+    const { result, buffers } = await allocations(() => decryptKeystore(ks, CAST_PASS))
+    expect(result).toBeInstanceOf(KeystoreError)
+    expect(buffers.length).toBeGreaterThanOrEqual(3)
+    expect(buffers.filter((b) => !zero(b))).toEqual([])
+  })
+
+  test('a failing key derivation is the error thrown (nothing derived to wipe)', async () => {
+    const err = await decryptKeystore(fixture('cast-imported.json'), CAST_PASS, {
+      limiter: {
+        run: async () => {
+          throw new Error('no memory for the KDF')
+        },
+      },
+    }).catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.message).toBe('no memory for the KDF')
+  })
+})
+
+describe('deriveKey: which scrypt', () => {
+  /** A keystore file made here with @noble/hashes (encryptKeystore never writes r = 1 with a large n). */
+  async function craft(n: number, r: number, p: number, pass: string) {
+    const { scrypt } = await import('@noble/hashes/scrypt')
+    const { createCipheriv, randomBytes } = await import('node:crypto')
+    const { keccak256 } = await import('viem/utils')
+    const salt = randomBytes(16)
+    const iv = randomBytes(16)
+    const dk = scrypt(Buffer.from(pass), salt, { N: n, r, p, dkLen: 32 })
+    const cipher = createCipheriv('aes-128-ctr', dk.subarray(0, 16), iv)
+    const ciphertext = Buffer.concat([cipher.update(KEY), cipher.final()])
+    const mac = keccak256(Buffer.concat([dk.subarray(16, 32), ciphertext]), 'bytes')
+    return {
+      version: 3,
+      crypto: {
+        cipher: 'aes-128-ctr',
+        cipherparams: { iv: iv.toString('hex') },
+        ciphertext: ciphertext.toString('hex'),
+        kdf: 'scrypt',
+        kdfparams: { dklen: 32, n, r, p, salt: salt.toString('hex') },
+        mac: Buffer.from(mac).toString('hex'),
+      },
+    }
+  }
+
+  test('n = 2^16 with r = 1 (beyond what OpenSSL takes for r = 1) and n = 2^15 with r = 1 both open', async () => {
+    for (const n of [2 ** 16, 2 ** 15]) {
+      const ks = await craft(n, 1, 1, 'pw')
+      expect(hex(await decryptKeystore(ks, 'pw')), String(n)).toBe(hex(KEY))
+    }
+  }, 30_000)
+
+  test('scryptMaxmem: what OpenSSL needs for n, r, p, and 1 MiB more', async () => {
+    const { scryptMaxmem } = await import('./deriveKey.js')
+    expect(scryptMaxmem(2 ** 18, 8, 1)).toBe(128 * 8 * (2 ** 18 + 1 + 2) + 1024 * 1024)
+    expect(scryptMaxmem(16, 2, 3)).toBe(128 * 2 * (16 + 3 + 2) + 1024 * 1024)
+  })
+})
+
+describe('encryptKeystore: more', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  test('refuses n ≥ 2^16 with r = 1 (what OpenSSL refuses), saying so; writes n = 2^15 with r = 1', async () => {
+    await expect(encryptKeystore(KEY, 'pw', { scrypt: { n: 2 ** 16, r: 1, p: 1 } })).rejects.toThrow(
+      'scrypt n=65536 is too large for r=1',
+    )
+    const ks = await encryptKeystore(KEY, 'pw', { scrypt: { n: 2 ** 15, r: 1, p: 1 } })
+    expect(hex(await decryptKeystore(ks, 'pw'))).toBe(hex(KEY))
+  })
+
+  test('wipes the passphrase copy and the derived key; a failing derivation is the error', async () => {
+    const buffers: Buffer[] = []
+    const alloc = Buffer.alloc.bind(Buffer)
+    vi.spyOn(Buffer, 'alloc').mockImplementation(((size: number) => {
+      const b = alloc(size)
+      buffers.push(b)
+      return b
+    }) as typeof Buffer.alloc)
+    await encryptKeystore(KEY, 'a passphrase', { scrypt: LIGHT_SCRYPT })
+    vi.restoreAllMocks()
+    expect(buffers.length).toBeGreaterThanOrEqual(2)
+    expect(buffers.filter((b) => b.some((x) => x !== 0))).toEqual([])
+    const err = await encryptKeystore(KEY, 'pw', {
+      scrypt: LIGHT_SCRYPT,
+      limiter: {
+        run: async () => {
+          throw new Error('no memory for the KDF')
+        },
+      },
+    }).catch((e) => e)
+    expect(err.message).toBe('no memory for the KDF')
   })
 })

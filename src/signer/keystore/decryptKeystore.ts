@@ -35,6 +35,7 @@ export async function decryptKeystore(
     const decipher = createDecipheriv('aes-128-ctr', dk.subarray(0, 16), ks.iv)
     plain = decipher.update(ks.ciphertext) // CTR: final() adds nothing
     decipher.final()
+    // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable, parseKeystore requires 32 bytes of ciphertext and CTR keeps the length
     if (plain.length !== 32) throw new KeystoreError('Refusing keystore: decrypted key is not 32 bytes')
     key.set(plain)
     const derived = privateKeyAddress(key)

@@ -14,9 +14,12 @@ export function scryptMaxmem(n: number, r: number, p: number): number {
   return 128 * r * (n + p + 2) + 1024 * 1024
 }
 
-/** RFC 7914 requires N < 2^(128·r/8); OpenSSL enforces it, geth and the v3 spec's own vector (r=1, N=2^18) do not. */
+/**
+ * RFC 7914 requires N < 2^(128·r/8); OpenSSL enforces it, geth and the v3 spec's own vector (r=1, N=2^18) do
+ * not. (With n ≤ 2^20, only r = 1 can break it.)
+ */
 function opensslAccepts(n: number, r: number): boolean {
-  return 16 * r >= 53 || n < 2 ** (16 * r)
+  return n < 2 ** (16 * r)
 }
 
 /**

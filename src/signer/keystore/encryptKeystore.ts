@@ -44,13 +44,14 @@ export async function encryptKeystore(
   const { n, r, p } = opts.scrypt ?? STANDARD_SCRYPT
   checkScryptParams({ n, r, p })
   // Never write parameters strict implementations refuse (the spec vector's r=1, N=2^18).
-  if (16 * r < 53 && n >= 2 ** (16 * r)) throw new KeystoreError(`scrypt n=${n} is too large for r=${r}`)
+  if (n >= 2 ** (16 * r)) throw new KeystoreError(`scrypt n=${n} is too large for r=${r}`)
   const address = privateKeyAddress(privateKey)
   const pass = toPassphraseBytes(passphrase)
   const salt = randomBytes(32)
   const iv = randomBytes(16)
   let dk: Buffer | undefined
   try {
+    // Stryker disable next-line StringLiteral: deriveKey treats every kind but pbkdf2 as scrypt
     dk = await deriveKey(pass, { kind: 'scrypt', salt, n, r, p }, opts.limiter)
     const cipher = createCipheriv('aes-128-ctr', dk.subarray(0, 16), iv)
     const ciphertext = Buffer.concat([cipher.update(privateKey), cipher.final()])

@@ -26,8 +26,8 @@ export function fixedPassphrase(
   if (file) return { passphrase: readPasswordFile(file, warn), source: 'password file' }
   const envPass = source.env?.WALLETD_PASSWORD
   if (envPass) {
-    const out = Buffer.alloc(Buffer.byteLength(envPass, 'utf8'))
-    out.write(envPass, 'utf8')
+    const out = Buffer.alloc(Buffer.byteLength(envPass))
+    out.write(envPass)
     return { passphrase: out, source: 'WALLETD_PASSWORD' }
   }
   return null

@@ -52,9 +52,10 @@ function intField(
   max: number,
 ): number {
   const v = obj[key]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) refuse(`${where}.${key} must be an integer`)
-  if (v < min || v > max) refuse(`${where}.${key} = ${v} is outside the allowed range ${min}..${max}`)
-  return v
+  if (!Number.isSafeInteger(v)) refuse(`${where}.${key} must be an integer`)
+  const n = v as number
+  if (n < min || n > max) refuse(`${where}.${key} = ${n} is outside the allowed range ${min}..${max}`)
+  return n
 }
 
 function isPowerOfTwo(n: number): boolean {
@@ -82,6 +83,7 @@ export function parseKeystore(json: unknown): ParsedKeystore {
   if (typeof doc === 'string' || doc instanceof Uint8Array) {
     if (doc.length > 64 * 1024) refuse('file larger than 64 KiB')
     try {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: a string and its UTF-8 bytes parse the same
       doc = JSON.parse(typeof doc === 'string' ? doc : Buffer.from(doc).toString('utf8'))
     } catch {
       refuse('not valid JSON')
@@ -127,6 +129,7 @@ export function parseKeystore(json: unknown): ParsedKeystore {
   let address: `0x${string}` | undefined
   if (doc.address !== undefined) {
     if (typeof doc.address !== 'string') refuse('address must be a string')
+    // Stryker disable next-line Regex: hex has no "x" but the prefix's
     const a = doc.address.toLowerCase().replace(/^0x/, '')
     if (!/^[0-9a-f]{40}$/.test(a)) refuse('address is not 20 bytes of hex')
     address = `0x${a}`

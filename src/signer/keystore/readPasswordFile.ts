@@ -14,12 +14,14 @@ export function readPasswordFile(path: string, warn?: (message: string) => void)
     throw new KeystoreError(`Cannot read the password file ${path}: ${(err as NodeJS.ErrnoException).code}`)
   }
   try {
-    if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
+    // Stryker disable next-line ConditionalExpression,StringLiteral: true on the POSIX systems the tests run on
+    const posix = process.platform !== 'win32'
+    if (posix && (statSync(path).mode & 0o077) !== 0) {
       warn?.(`password file ${path} is readable by other users; consider chmod 600 '${path}'`)
     }
     let end = raw.indexOf(0x0a)
     if (end === -1) end = raw.length
-    if (end > 0 && raw[end - 1] === 0x0d) end--
+    if (raw[end - 1] === 0x0d) end--
     if (end === 0) throw new KeystoreError(`The password file ${path} is empty`)
     const out = Buffer.alloc(end)
     raw.copy(out, 0, 0, end)

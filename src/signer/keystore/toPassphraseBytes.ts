@@ -4,8 +4,8 @@
  */
 export function toPassphraseBytes(passphrase: Uint8Array | string): Buffer {
   if (typeof passphrase === 'string') {
-    const out = Buffer.alloc(Buffer.byteLength(passphrase, 'utf8'))
-    out.write(passphrase, 'utf8')
+    const out = Buffer.alloc(Buffer.byteLength(passphrase))
+    out.write(passphrase)
     return out
   }
   const out = Buffer.alloc(passphrase.length)

@@ -4,7 +4,8 @@ import { hexToBytes, keccak256, numberToHex } from 'viem/utils'
 import { afterEach, describe, expect, test } from 'vitest'
 import { fakeClock } from '../../../test/helpers/fakeClock.js'
 import { publicKeyOf } from '../keyAddress.js'
-import { createSecpPool, type SecpPool } from './createSecpPool.js'
+import { createSecpPool, defaultWorkerCount, type SecpPool } from './createSecpPool.js'
+import type { SecpEngine } from './types.js'
 
 const FAULTY_SECP = fileURLToPath(new URL('../../../test/fixtures/faultySecp.cjs', import.meta.url))
 
@@ -121,5 +122,184 @@ describe('createSecpPool', () => {
       if (r.status === 'rejected') expect(String(r.reason)).toMatch(/closed/)
     }
     expect(pool.stats().workersReady).toBe(0)
+  })
+})
+
+describe('createSecpPool: inputs and engine loading', () => {
+  const key = () => hexToBytes(generatePrivateKey())
+
+  test('refuses keys that are not one 32-byte key and one 65-byte public key per slot', () => {
+    const k = key()
+    expect(() => createSecpPool({ privateKeys: [k], publicKeys: [] })).toThrow(
+      'createSecpPool: one public key per key',
+    )
+    expect(() => createSecpPool({ privateKeys: [k.subarray(0, 31)], publicKeys: [publicKeyOf(k)] })).toThrow(
+      'createSecpPool: private keys are 32 bytes',
+    )
+    expect(() => createSecpPool({ privateKeys: [k], publicKeys: [publicKeyOf(k).subarray(0, 33)] })).toThrow(
+      'createSecpPool: public keys are 65 bytes (uncompressed)',
+    )
+  })
+
+  test('each slot signs with its own key, from a copy of it', async () => {
+    const keys = [key(), key(), key()]
+    const pool = createSecpPool({ privateKeys: keys, publicKeys: keys.map(publicKeyOf), workers: 0 })
+    pools.push(pool)
+    const expected = await Promise.all(keys.map((k, i) => viemSignature(hashOf(i), k)))
+    for (const k of keys) k.fill(0)
+    for (let i = 0; i < keys.length; i++) expect(hex(await pool.sign(i, hashOf(i)))).toBe(expected[i])
+  })
+
+  test('refuses slots that are negative, fractional or past the end, and hashes that are not 32 bytes', async () => {
+    const { pool } = setup({ workers: 0, keys: 2 })
+    for (const slot of [-1, 0.5, 2, Number.NaN]) {
+      await expect(pool.sign(slot, hashOf(0)), String(slot)).rejects.toThrow('no such key')
+    }
+    await expect(pool.sign(0, new Uint8Array(33))).rejects.toThrow('the hash is not 32 bytes')
+    await expect(pool.sign(0, Array.from(hashOf(0)) as never)).rejects.toThrow('the hash is not 32 bytes')
+    expect(hex(await pool.sign(1, hashOf(0)))).toMatch(/^0x[0-9a-f]{128}0[01]$/)
+  })
+
+  test('loads the engine once, at the first signature; closed while it loads, nothing is signed', async () => {
+    const real = (await import('tiny-secp256k1')) as SecpEngine
+    let loads = 0
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const k = key()
+    const pool = createSecpPool({
+      privateKeys: [k],
+      publicKeys: [publicKeyOf(k)],
+      workers: 0,
+      loadEngine: async () => {
+        loads++
+        await gate
+        return real
+      },
+    })
+    expect(loads).toBe(0)
+    const first = Promise.all([pool.sign(0, hashOf(1)), pool.sign(0, hashOf(2))])
+    release()
+    const [a, b] = await first
+    expect(hex(a)).toBe(await viemSignature(hashOf(1), k))
+    expect(hex(b)).toBe(await viemSignature(hashOf(2), k))
+    expect(loads).toBe(1)
+    await pool.close()
+    await pool.close()
+
+    let open!: () => void
+    const slow = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const closing = createSecpPool({
+      privateKeys: [k],
+      publicKeys: [publicKeyOf(k)],
+      workers: 0,
+      loadEngine: async () => {
+        await slow
+        return real
+      },
+    })
+    const waiting = closing.sign(0, hashOf(3))
+    await closing.close()
+    open()
+    await expect(waiting).rejects.toThrow('the signer is closed')
+    expect(closing.stats()).toEqual({ mainThread: 0, workers: 0, workersReady: 0 })
+  })
+
+  test('with no workers, a batch is signed on the main thread, each as viem', async () => {
+    const { pool, privateKeys } = setup({ workers: 0, keys: 1 })
+    const sigs = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.sign(0, hashOf(i))))
+    for (let i = 0; i < 6; i++) expect(hex(sigs[i]!)).toBe(await viemSignature(hashOf(i), privateKeys[0]!))
+    expect(pool.stats()).toEqual({ mainThread: 6, workers: 0, workersReady: 0 })
+  })
+
+  test('the default worker count is 1 to 4', () => {
+    expect(defaultWorkerCount()).toBeGreaterThanOrEqual(1)
+    expect(defaultWorkerCount()).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('createSecpPool: where signatures go', () => {
+  /** Starts the workers and waits until they are ready and idle. */
+  async function warm(pool: SecpPool, workers: number) {
+    await untilWorkersSign(pool, 0)
+    for (let i = 0; i < 200 && pool.stats().workersReady < workers; i++) {
+      await Promise.all(Array.from({ length: 8 }, (_, j) => pool.sign(0, hashOf(i * 8 + j))))
+    }
+    expect(pool.stats().workersReady).toBe(workers)
+  }
+
+  test('one worker: a batch fills it to 4, the main thread takes one, the rest queue on the worker', async () => {
+    const { pool, privateKeys } = setup({ workers: 1, keys: 1 })
+    await warm(pool, 1)
+    for (const [size, main] of [
+      [4, 0],
+      [6, 1],
+      [9, 1],
+    ] as const) {
+      const before = pool.stats()
+      const hashes = Array.from({ length: size }, (_, i) => hashOf(5000 + size * 10 + i))
+      const sigs = await Promise.all(hashes.map((h) => pool.sign(0, h)))
+      for (let i = 0; i < size; i++)
+        expect(hex(sigs[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[0]!))
+      expect(pool.stats(), `batch of ${size}`).toEqual({
+        mainThread: before.mainThread + main,
+        workers: before.workers + size - main,
+        workersReady: 1,
+      })
+    }
+  })
+
+  test('two workers share a batch: the least loaded takes the next, the main thread none below 4 each', async () => {
+    const { pool } = setup({ workers: 2, keys: 1 })
+    await warm(pool, 2)
+    const before = pool.stats()
+    await Promise.all(Array.from({ length: 8 }, (_, i) => pool.sign(0, hashOf(7000 + i))))
+    expect(pool.stats()).toEqual({
+      mainThread: before.mainThread,
+      workers: before.workers + 8,
+      workersReady: 2,
+    })
+    const again = pool.stats()
+    await Promise.all(Array.from({ length: 9 }, (_, i) => pool.sign(0, hashOf(7100 + i))))
+    expect(pool.stats()).toEqual({
+      mainThread: again.mainThread + 1,
+      workers: again.workers + 8,
+      workersReady: 2,
+    })
+  })
+
+  test('quiet means more than 20 ms since signatures last overlapped', async () => {
+    const clock = fakeClock(1000)
+    const { pool } = setup({ workers: 1, keys: 1, now: clock.now })
+    await warm(pool, 1)
+    clock.advance(20)
+    let before = pool.stats()
+    await pool.sign(0, hashOf(1))
+    expect(pool.stats().workers).toBe(before.workers + 1)
+    clock.advance(1)
+    before = pool.stats()
+    await pool.sign(0, hashOf(2))
+    expect(pool.stats()).toMatchObject({ mainThread: before.mainThread + 1, workers: before.workers })
+  })
+
+  test('a worker that dies fails the signatures it held; then the main thread signs; close still ends', async () => {
+    const { pool, privateKeys } = setup({ workers: 1, keys: 1, fault: 'exit' })
+    let died: unknown
+    for (let round = 0; round < 200 && died === undefined; round++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => pool.sign(0, hashOf(round * 6 + i))),
+      )
+      died = results.find((r) => r.status === 'rejected')
+    }
+    expect(String((died as PromiseRejectedResult).reason)).toMatch(/a signing worker exited \(7\)/)
+    expect(pool.stats().workersReady).toBe(0)
+    // Without a live worker, batches are the main thread's.
+    const hashes = Array.from({ length: 5 }, (_, i) => hashOf(9000 + i))
+    const sigs = await Promise.all(hashes.map((h) => pool.sign(0, h)))
+    for (let i = 0; i < 5; i++) expect(hex(sigs[i]!)).toBe(await viemSignature(hashes[i]!, privateKeys[0]!))
+    await pool.close()
   })
 })
