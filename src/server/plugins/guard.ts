@@ -143,7 +143,8 @@ export function registerGuard(app: FastifyInstance, opts: GuardOptions) {
       known.originHeader === req.headers.origin &&
       known.authorization === req.headers.authorization &&
       req.headers[STREAM_HEADER] === undefined &&
-      req.headers['sec-websocket-protocol'] === undefined
+      req.headers['sec-websocket-protocol'] === undefined &&
+      req.headers.upgrade === undefined
     ) {
       req.caller = known.caller
       return
