@@ -1,6 +1,9 @@
 import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { AlreadyRunningError } from '../errors/startup.js'
+import { isProcessAlive } from '../util/isProcessAlive.js'
 import { ensurePrivateDir, writeFileAtomic } from '../util/writeFileAtomic.js'
+
+export { isProcessAlive }
 
 /** What `walletd status` and hosts read to find the daemon. Written atomically, 0600. */
 export type RuntimeInfo = {
@@ -24,23 +27,6 @@ export type RuntimeInfo = {
   chains: { chainId: number; name: string }[]
   /** The daemon's identity public key: what hosts inject into the provider to verify the hello. */
   identity: { alg: 'ES256'; publicKey: string }
-}
-
-/** True while `pid` runs. An exited process its parent has not reaped yet (a zombie) is not alive. */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..." — state Z is a zombie (Linux only; elsewhere trust kill 0).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true
-  }
 }
 
 /**

@@ -1,19 +1,9 @@
 import { lstatSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { isProcessAlive } from './isProcessAlive.js'
 
 /** writeFileAtomic's temp files: `.<name>.<pid>.<12 hex>.tmp`. */
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/
-
-/** Whether a process with this pid runs now (EPERM: it runs, as someone else). */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Removes the temp files a killed writer left behind in `dir` (writeFileAtomic's, named after the
@@ -21,7 +11,7 @@ function isAlive(pid: number): boolean {
  * write in progress is left alone. Returns the names removed. A missing or unreadable directory
  * sweeps nothing. Temp files are never read as state either way: readers open the exact names.
  */
-export function sweepStaleTemps(dir: string, alive: (pid: number) => boolean = isAlive): string[] {
+export function sweepStaleTemps(dir: string, alive: (pid: number) => boolean = isProcessAlive): string[] {
   let names: string[]
   try {
     names = readdirSync(dir)
