@@ -1,30 +1,13 @@
 import { describe, expect, test } from 'vitest'
-import type { ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
+import { policyOf as policy, approvalRequestOf as request } from '../../../test/helpers/approvalRequests.js'
+import type { ApprovalFacts, SimulationFacts } from '../types.js'
 import { createPolicyApprover } from './createPolicyApprover.js'
-import { type Policy, PolicySchema } from './policySchema.js'
 
 const A = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const B = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const
 const ETH = 10n ** 18n
 const signal = new AbortController().signal
-
-const policy = (rules: unknown[]): Policy => PolicySchema.parse({ version: 1, rules })
-
-const request = (facts: ApprovalFacts): ApprovalRequest => ({
-  id: 'r',
-  origin: 'token:ci',
-  method: 'm',
-  kind: facts.kind,
-  chainId: facts.chainId,
-  summary: '',
-  details: {},
-  facts,
-  warnings: [],
-  answer: 'yes',
-  createdAt: 0,
-  expiresAt: 0,
-})
 
 const simulated = (nativeChange: bigint, tokenChange = 0n): SimulationFacts => ({
   status: 'success',

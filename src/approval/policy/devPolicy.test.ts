@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import type { ApprovalFacts, ApprovalRequest } from '../types.js'
+import { approvalRequestOf } from '../../../test/helpers/approvalRequests.js'
+import type { ApprovalFacts } from '../types.js'
 import { devPolicy } from './devPolicy.js'
 import { evaluatePolicy, policyCovers } from './evaluatePolicy.js'
 import { PolicySchema } from './policySchema.js'
@@ -8,20 +9,8 @@ const A = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const B = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const OTHER = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
 
-const request = (facts: ApprovalFacts): ApprovalRequest => ({
-  id: 'r',
-  origin: 'http://localhost:5173',
-  method: 'm',
-  kind: facts.kind,
-  chainId: facts.chainId,
-  summary: '',
-  details: {},
-  facts,
-  warnings: [],
-  answer: 'yes',
-  createdAt: 0,
-  expiresAt: 0,
-})
+const request = (facts: ApprovalFacts) =>
+  approvalRequestOf(facts, { origin: 'http://localhost:5173', method: 'm' })
 const noSpend = { spent: () => 0n }
 const decide = (facts: ApprovalFacts) =>
   evaluatePolicy(devPolicy([A, B]), request(facts), noSpend, 0).decision

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { policyOf as policy, approvalRequestOf as request } from '../../../test/helpers/approvalRequests.js'
 import type { ApprovalFacts, ApprovalRequest, SimulationFacts } from '../types.js'
 import { requestFromJson } from './checkRequest.js'
 import { createPolicyApprover } from './createPolicyApprover.js'
@@ -16,29 +17,6 @@ const A = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const B = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const C = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
 const ETH = 10n ** 18n
-
-const policy = (rules: unknown[], extra: object = {}): Policy =>
-  PolicySchema.parse({ version: 1, rules, ...extra })
-
-function request(facts: ApprovalFacts, over: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  return Object.freeze({
-    id: 'r',
-    origin: 'token:ci',
-    method: 'x',
-    kind: facts.kind,
-    chainId: facts.chainId,
-    summary: '',
-    details: {},
-    facts,
-    warnings: [],
-    answer: 'yes',
-    choices:
-      facts.kind === 'connect' ? { accounts: facts.accounts, defaults: [facts.accounts[0]!] } : undefined,
-    createdAt: 0,
-    expiresAt: 0,
-    ...over,
-  })
-}
 
 const tx = (over: Partial<Extract<ApprovalFacts, { kind: 'transaction' }>> = {}): ApprovalFacts => ({
   kind: 'transaction',
