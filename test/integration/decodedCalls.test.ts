@@ -5,6 +5,7 @@ import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
 import { createSigner } from '../../src/signer/createSigner.js'
 import { anvilReader, deployDirect, fund, writeDirect } from '../helpers/anvilChain.js'
 import { TestNFT, TestToken } from '../helpers/contracts.js'
+import { eip2612Permit } from '../helpers/permitTypedData.js'
 import { privateKeyOf } from '../helpers/privateKeyOf.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
@@ -144,32 +145,15 @@ describe('decoded token calls in the prompt (real Anvil)', () => {
 
   test('an EIP-2612 permit in typed data: the amount in TT; submitting it decodes the permit call', async () => {
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
-    const typedData = {
-      types: {
-        EIP712Domain: [
-          { name: 'name', type: 'string' },
-          { name: 'version', type: 'string' },
-          { name: 'chainId', type: 'uint256' },
-          { name: 'verifyingContract', type: 'address' },
-        ],
-        Permit: [
-          { name: 'owner', type: 'address' },
-          { name: 'spender', type: 'address' },
-          { name: 'value', type: 'uint256' },
-          { name: 'nonce', type: 'uint256' },
-          { name: 'deadline', type: 'uint256' },
-        ],
-      },
-      primaryType: 'Permit',
-      domain: { name: 'Test Token', version: '1', chainId: 31337, verifyingContract: token },
-      message: {
-        owner: account.address,
-        spender: nft,
-        value: '3000000',
-        nonce: '0',
-        deadline: deadline.toString(),
-      },
-    }
+    const typedData = eip2612Permit({
+      name: 'Test Token',
+      chainId: 31337,
+      token,
+      owner: account.address,
+      spender: nft,
+      value: 3_000_000n,
+      deadline,
+    })
     const seen = approver.seen.length
     const { result: signature, error } = await client.call('eth_signTypedData_v4', [
       account.address,

@@ -3,6 +3,7 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { ApprovalRequest, Approver } from '../../src/approval/types.js'
 import { ANVIL_MNEMONIC } from '../../src/dev/startAnvil.js'
+import { eip2612Permit } from '../helpers/permitTypedData.js'
 import { createScriptedApprover } from '../helpers/scriptedApprover.js'
 import { startTestDaemon, type TestDaemon } from '../helpers/startTestDaemon.js'
 import type { RpcClient } from '../helpers/wsClient.js'
@@ -235,32 +236,15 @@ describe('what is shown is what is signed', () => {
 
   test('43: a Permit for 2^256-1 with a far deadline is decoded and flagged; rejected, no signature', async () => {
     const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Address
-    const permit = {
-      domain: { name: 'Token', version: '1', chainId: 31337, verifyingContract: token },
-      types: {
-        EIP712Domain: [
-          { name: 'name', type: 'string' },
-          { name: 'version', type: 'string' },
-          { name: 'chainId', type: 'uint256' },
-          { name: 'verifyingContract', type: 'address' },
-        ],
-        Permit: [
-          { name: 'owner', type: 'address' },
-          { name: 'spender', type: 'address' },
-          { name: 'value', type: 'uint256' },
-          { name: 'nonce', type: 'uint256' },
-          { name: 'deadline', type: 'uint256' },
-        ],
-      },
-      primaryType: 'Permit',
-      message: {
-        owner: a0.address,
-        spender: '0x000000000000000000000000000000000000dEaD',
-        value: (2n ** 256n - 1n).toString(),
-        nonce: '0',
-        deadline: (2n ** 256n - 1n).toString(),
-      },
-    }
+    const permit = eip2612Permit({
+      name: 'Token',
+      chainId: 31337,
+      token,
+      owner: a0.address,
+      spender: '0x000000000000000000000000000000000000dEaD',
+      value: 2n ** 256n - 1n,
+      deadline: 2n ** 256n - 1n,
+    })
     const res = await c.call('eth_signTypedData_v4', [a0.address, JSON.stringify(permit)])
     expect(res.error).toMatchObject({ code: 4001 })
     const seen = approver.seen[0]!
