@@ -79,6 +79,22 @@ describe('eth_sendTransaction', () => {
     ])
   })
 
+  it('a grant revoked while the prompt is open: the yes that follows sends nothing (4100)', async () => {
+    let h: ReturnType<typeof createSigningHarness>
+    const { approver } = recordingApprover(async (request) => {
+      // The user revokes the origin (walletd revoke, or the page on another tab) before answering.
+      h.sessions.revoke(request.origin)
+      return { approved: true }
+    })
+    h = createSigningHarness({ approver })
+    const { result, error } = await h.call('eth_sendTransaction', [
+      { from: a0.address, to: TO, value: '0x1' },
+    ])
+    expect(result).toBeUndefined()
+    expect(error?.code).toBe(4100)
+    expect(h.node.sent).toHaveLength(0)
+  })
+
   it('a recipient it sent to is not new afterwards; without any simulation the prompt says NOT SIMULATED', async () => {
     const { approver, seen } = recordingApprover()
     const h = createSigningHarness({ approver })

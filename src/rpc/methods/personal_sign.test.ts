@@ -66,6 +66,24 @@ describe('personal_sign', () => {
     expect((await h.call('personal_sign', ['0x68656c6c6f', flipped])).error?.code).toBe(-32602)
   })
 
+  it('a grant revoked, or the account taken out of it, while the prompt is open: no signature (4100)', async () => {
+    let h: ReturnType<typeof createSigningHarness>
+    let change: (origin: string) => void = () => {}
+    const { approver } = recordingApprover(async (request) => {
+      change(request.origin)
+      return { approved: true }
+    })
+    h = createSigningHarness({ approver })
+    change = (origin) => h.sessions.grantAccounts(origin, [a1.address])
+    const narrowed = await h.call('personal_sign', ['0x68656c6c6f', a0.address])
+    expect(narrowed.result).toBeUndefined()
+    expect(narrowed.error?.code).toBe(4100)
+    change = (origin) => h.sessions.revoke(origin)
+    const revoked = await h.call('personal_sign', ['0x68656c6c6f', a1.address])
+    expect(revoked.result).toBeUndefined()
+    expect(revoked.error?.code).toBe(4100)
+  })
+
   it('accepts [address, message] like MetaMask, with a warning', async () => {
     const { approver, seen } = recordingApprover()
     const h = createSigningHarness({ approver })

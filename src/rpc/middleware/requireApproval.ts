@@ -1,6 +1,7 @@
 import { UserRejectedRequestError } from '../../errors/rpc.js'
 import type { Services } from '../services.js'
 import type { ResolvedContext, Step } from '../types.js'
+import { checkAccess } from './authorize.js'
 
 const REJECTION_TEXT: Partial<Record<string, string>> = {
   'no-approver': 'User rejected the request: no approver is configured.',
@@ -57,6 +58,9 @@ export function createRequireApprovalStep(services: Services): Step {
         data: { reason: decided.reason, approvalId: request.id },
       })
     }
+    // Approved: the origin must still have the access it had when it asked (a grant revoked or the
+    // wallet locked while the prompt was open refuses the request; nothing is signed or sent).
+    checkAccess(services, ctx)
     return next()
   }
 }
